@@ -1,0 +1,47 @@
+# Frontline KB: `make run` to set up and serve, `make test` to set up and test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app kb
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= 2
+
+.PHONY: run setup test bench lint clean help
+
+help:
+	@echo "make run    set up .venv, database, content, index, demo accounts; serve on http://$(HOST):$(PORT)"
+	@echo "make test   set up .venv and run the whole test suite"
+	@echo "make bench  search benchmark (prints a table; not a test)"
+
+# The stamp is rebuilt when the pinned dependencies change.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+	$(FLASK) db upgrade
+	$(FLASK) import-content
+	$(FLASK) reindex --if-needed
+	$(FLASK) seed-demo
+
+run: setup
+	@echo ""
+	@echo "  Frontline KB is starting on http://$(HOST):$(PORT)"
+	@echo "  Sign in as agent, newstarter, manager or admin; the password is: demo"
+	@echo ""
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/search.py
+
+lint: $(VENV)/.installed
+	$(BIN)/python -m ruff check kb tests bench config.py wsgi.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,88 @@
+"""Configuration classes. Every setting can be overridden by a ``KB_*`` environment variable."""
+
+from __future__ import annotations
+
+import os
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = _env("KB_SECRET_KEY")
+    # None means "an SQLite file in the instance folder", resolved by create_app.
+    SQLALCHEMY_DATABASE_URI = _env("KB_DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    KB_INDEX_DIR = _env("KB_INDEX_DIR")
+    KB_ARTICLES_DIR = _env("KB_ARTICLES_DIR")
+    KB_SCRIPTS_DIR = _env("KB_SCRIPTS_DIR")
+    KB_SYNONYMS_FILE = _env("KB_SYNONYMS_FILE")
+    KB_INDEX_WRITER_TIMEOUT = float(_env("KB_INDEX_WRITER_TIMEOUT", "30"))
+    KB_SEARCH_LIMIT = _env_int("KB_SEARCH_LIMIT", 10)
+    KB_ORGANISATION = _env("KB_ORGANISATION", "Frontline KB")
+    KB_ALLOW_DEMO_ACCOUNTS = True
+
+    # Login throttling. The default store is per process; set KB_RATELIMIT_STORAGE to a
+    # shared store (e.g. redis://) when several workers must share one count.
+    RATELIMIT_STORAGE_URI = _env("KB_RATELIMIT_STORAGE", "memory://")
+    RATELIMIT_ENABLED = _env_bool("KB_RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    KB_LOGIN_RATE_LIMIT = _env("KB_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    MAX_CONTENT_LENGTH = _env_int("KB_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("KB_SECURE_COOKIES", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole shift
+    TIMEZONE = _env("KB_TIMEZONE", "Europe/London")
+
+
+class DevelopmentConfig(Config):
+    """Local use with ``make run``: a generated secret key and demo accounts allowed."""
+
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    """The test suite: everything in temporary folders given by the fixtures."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-secret-key-not-for-use-anywhere-else"
+    RATELIMIT_STORAGE_URI = "memory://"
+    KB_INDEX_WRITER_TIMEOUT = 5.0
+
+
+class ProductionConfig(Config):
+    """A real deployment: strong secret key required, secure cookies, no demo accounts."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _env_bool("KB_SECURE_COOKIES", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    KB_ALLOW_DEMO_ACCOUNTS = False
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,124 @@
+"""Frontline KB: knowledge base, call scripts and sign-off tracking for contact centres."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import CONFIGS, Config
+
+# Secret keys that must never protect a production site.
+WEAK_SECRET_KEYS = {"", "dev", "demo", "secret", "changeme", "change-me", "please-change-me"}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(
+    config: str | type[Config] | None = None, overrides: dict[str, Any] | None = None
+) -> Flask:
+    """Build the Flask app: configuration, extensions, blueprints, CLI, error handlers."""
+    app = Flask(__name__, instance_path=os.environ.get("KB_INSTANCE_DIR") or None)
+    _load_config(app, config, overrides or {})
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_hooks(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _load_config(app: Flask, config: str | type[Config] | None, overrides: dict) -> None:
+    if config is None or isinstance(config, str):
+        name = config or os.environ.get("KB_ENV", "development")
+        if name not in CONFIGS:
+            raise RuntimeError(f"KB_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+        config = CONFIGS[name]
+    app.config.from_object(config)
+    app.config.update(overrides)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    defaults = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'kb.sqlite'}",
+        "KB_INDEX_DIR": str(instance / "index"),
+        "KB_ARTICLES_DIR": str(PROJECT_ROOT / "articles"),
+        "KB_SCRIPTS_DIR": str(PROJECT_ROOT / "scripts"),
+        "KB_SYNONYMS_FILE": str(Path(__file__).parent / "search" / "synonyms.txt"),
+    }
+    for key, value in defaults.items():
+        if not app.config.get(key):
+            app.config[key] = value
+
+    if app.config["ENV_NAME"] == "production":
+        key = app.config.get("SECRET_KEY") or ""
+        if key.lower() in WEAK_SECRET_KEYS or len(key) < 32:
+            raise RuntimeError(
+                "KB_SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+    elif not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts locally."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    from kb import database
+    from kb.auth.services import init_login
+    from kb.extensions import csrf, db, limiter, migrate
+    from kb.search.services import init_search
+
+    db.init_app(app)
+    database.init_sqlite_pragmas()
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_login(app)
+    init_search(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from kb.api import bp as api_bp
+    from kb.articles import bp as articles_bp
+    from kb.auth import bp as auth_bp
+    from kb.search import bp as search_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(articles_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+
+
+def _register_cli(app: Flask) -> None:
+    from kb.cli import register
+
+    register(app)
+
+
+def _register_hooks(app: Flask) -> None:
+    from kb import errors, health, security
+
+    errors.register(app)
+    security.register(app)
+    health.register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from kb.articles.services import category_slug
+
+    app.add_template_filter(category_slug, "category_slug")
+
+    @app.template_filter("dateformat")
+    def dateformat(value) -> str:
+        """A date as people write it here: 26 November 2026."""
+        return f"{value.day} {value:%B %Y}" if value else ""

@@ -1,0 +1,70 @@
+"""JSON endpoints; their shapes are the contracts in DESIGN.md."""
+
+from __future__ import annotations
+
+from flask import abort, jsonify, request, url_for
+from flask_login import current_user
+
+from kb.api import bp
+from kb.articles.services import ArticleNotFound, get_article, render_version
+from kb.search.services import run_search
+
+MAX_LIMIT = 50
+
+
+@bp.route("/search")
+def search():
+    """Search results as JSON."""
+    query = request.args.get("q", "")
+    limit = request.args.get("limit", "10")
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    source = "typeahead" if request.args.get("source") == "typeahead" else "api"
+    results = run_search(
+        query,
+        category=request.args.get("category") or None,
+        limit=int(limit),
+        user=current_user,
+        source=source,
+    )
+    return jsonify(
+        query=query,
+        total=results.total,
+        took_ms=round(results.took_ms, 2),
+        suggestion=results.suggestion,
+        results=[
+            {
+                "slug": hit.slug,
+                "title": hit.title,
+                "url": url_for("articles.article", slug=hit.slug),
+                "summary": hit.summary,
+                "snippet": hit.snippet,
+                "category": hit.category,
+                "score": round(hit.score, 4),
+            }
+            for hit in results.hits
+        ],
+    )
+
+
+@bp.route("/articles/<slug>")
+def article(slug: str):
+    """One article's current version as JSON."""
+    try:
+        item = get_article(slug)
+    except ArticleNotFound:
+        abort(404)
+    version = item.current_version
+    return jsonify(
+        slug=item.slug,
+        title=item.title,
+        version=version.number,
+        sha256=version.sha256,
+        markdown=version.markdown,
+        html=render_version(version).html,
+        summary=item.summary,
+        category=item.category,
+        tags=list(item.tags),
+        updated_at=item.updated_at.isoformat() + "Z",
+        requires_signoff=item.requires_signoff,
+    )

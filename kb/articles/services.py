@@ -1,0 +1,254 @@
+"""Article rules: versions, importing content files, listing and rendering."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy.orm import joinedload
+
+from kb.content.loader import ContentError, ParsedArticle, article_files, parse_article
+from kb.content.render import Rendered, render_markdown
+from kb.extensions import db
+from kb.models import Article, ArticleVersion, AuditLog, User, sha256_text, utcnow
+
+
+class ArticleNotFound(LookupError):
+    """No article has this slug."""
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def get_article(slug: str) -> Article:
+    """The article with this slug; raises ArticleNotFound."""
+    article = db.session.scalar(
+        db.select(Article)
+        .options(joinedload(Article.current_version))
+        .filter_by(slug=slug)
+    )
+    if article is None or article.current_version is None:
+        raise ArticleNotFound(slug)
+    return article
+
+
+def save_version(
+    article: Article | None,
+    parsed: ParsedArticle,
+    *,
+    author: User | None = None,
+    change_summary: str = "",
+    material: bool = True,
+) -> tuple[Article, bool]:
+    """Apply ``parsed`` to an article, adding a version only when its text changed.
+
+    Returns the article and whether a new version was made. The caller commits.
+    """
+    if article is None:
+        article = Article(slug=parsed.slug, created_at=utcnow())
+        db.session.add(article)
+    article.category = parsed.category
+    article.tags = list(parsed.tags)
+    article.owner = parsed.owner
+    article.requires_signoff = parsed.requires_signoff
+    article.review_cycle_months = parsed.review_cycle_months
+    article.source_path = parsed.path or article.source_path
+
+    current = article.current_version
+    body_sha = sha256_text(parsed.body)
+    if current is not None and (current.sha256, current.title, current.summary) == (
+        body_sha,
+        parsed.title,
+        parsed.summary,
+    ):
+        if db.session.is_modified(article):
+            article.updated_at = utcnow()
+        return article, False
+
+    number = (current.number if current else 0) + 1
+    version = ArticleVersion(
+        article=article,
+        number=number,
+        title=parsed.title,
+        summary=parsed.summary,
+        markdown=parsed.body,
+        sha256=body_sha,
+        author=author,
+        change_summary=change_summary or parsed.change_summary
+        or ("First version" if number == 1 else "Updated"),
+        material=material,
+        created_at=utcnow(),
+    )
+    db.session.add(version)
+    db.session.flush()
+    article.current_version = version
+    article.title = parsed.title
+    article.summary = parsed.summary
+    article.updated_at = version.created_at
+    article.next_review_date = add_months(version.created_at.date(), parsed.review_cycle_months)
+    db.session.add(
+        AuditLog(
+            user_id=author.id if author else None,
+            action="article.version",
+            target=parsed.slug,
+            detail={"version": number, "sha256": body_sha, "source": parsed.path},
+        )
+    )
+    return article, True
+
+
+def import_articles(directory: Path) -> ImportReport:
+    """Load every article file under ``directory``; bad files are reported and skipped."""
+    report = ImportReport()
+    by_slug: dict[str, list[ParsedArticle]] = {}
+    for path in article_files(directory):
+        try:
+            item = parse_article(path, root=directory.parent)
+        except ContentError as error:
+            report.errors.append(error)
+            continue
+        by_slug.setdefault(item.slug, []).append(item)
+    parsed: dict[str, ParsedArticle] = {}
+    for slug, items in by_slug.items():
+        if len(items) == 1:
+            parsed[slug] = items[0]
+            continue
+        # Which file should win is a person's decision: import neither.
+        paths = [item.path for item in items]
+        for path in paths:
+            others = ", ".join(p for p in paths if p != path)
+            report.errors.append(
+                ContentError(path, f"duplicate slug {slug!r}, also used by {others}; "
+                             "neither file was imported")
+            )
+
+    existing = {
+        a.slug: a
+        for a in db.session.scalars(
+            db.select(Article).options(joinedload(Article.current_version))
+        )
+    }
+    changed: list[Article] = []
+    for slug, item in parsed.items():
+        article = existing.get(slug)
+        was_new = article is None
+        article, new_version = save_version(article, item)
+        if new_version:
+            (report.created if was_new else report.updated).append(slug)
+            changed.append(article)
+        else:
+            report.unchanged.append(slug)
+            if db.session.is_modified(article):
+                changed.append(article)
+    db.session.commit()
+
+    from kb.search.services import IndexUnavailable, index_article
+
+    for article in changed:
+        try:
+            index_article(article)
+        except IndexUnavailable as error:
+            report.warnings.append(f"{article.slug}: not indexed yet ({error}); "
+                                   "it will be indexed at the next start or reindex")
+    return report
+
+
+def categories() -> list[tuple[str, int]]:
+    """Each category with its number of articles, alphabetically."""
+    counts = Counter(db.session.scalars(db.select(Article.category)))
+    return sorted(counts.items())
+
+
+def category_slug(name: str) -> str:
+    """A URL-friendly form of a category name."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def articles_in_category(slug: str) -> tuple[str, list[Article]] | None:
+    """The category name and its articles, or None if no category has that slug."""
+    for name, _count in categories():
+        if category_slug(name) == slug:
+            items = db.session.scalars(
+                db.select(Article).filter_by(category=name).order_by(Article.title)
+            ).all()
+            return name, items
+    return None
+
+
+def all_articles() -> list[Article]:
+    """Every article, by title."""
+    return db.session.scalars(db.select(Article).order_by(Article.title)).all()
+
+
+def recently_updated(limit: int = 8) -> list[Article]:
+    """The articles changed most recently."""
+    return db.session.scalars(
+        db.select(Article).order_by(Article.updated_at.desc(), Article.title).limit(limit)
+    ).all()
+
+
+def render_version(version: ArticleVersion) -> Rendered:
+    """Rendered HTML and table of contents of a version (cached: versions never change)."""
+    return _render_cached(version.id, version.sha256, version.markdown)
+
+
+@lru_cache(maxsize=512)
+def _render_cached(_version_id: int, _sha: str, text: str) -> Rendered:
+    return render_markdown(text)
+
+
+def review_due(article: Article, today: date | None = None) -> bool:
+    """True when the article's review date has passed."""
+    today = today or datetime.now().date()
+    return article.next_review_date is not None and article.next_review_date <= today
+
+
+def export_articles(directory: Path) -> int:
+    """Write each article's current version as ``<slug>.md`` with front matter."""
+    import yaml
+
+    directory.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for article in db.session.scalars(
+        db.select(Article).options(joinedload(Article.current_version)).order_by(Article.slug)
+    ):
+        version = article.current_version
+        if version is None:
+            continue
+        meta = {
+            "title": version.title,
+            "category": article.category,
+            "tags": list(article.tags),
+            "summary": version.summary,
+            "owner": article.owner,
+            "review_cycle_months": article.review_cycle_months,
+            "requires_signoff": article.requires_signoff,
+        }
+        front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
+        (directory / f"{article.slug}.md").write_text(
+            f"---\n{front}---\n\n{version.markdown}", encoding="utf-8"
+        )
+        count += 1
+    return count

@@ -1,0 +1,7 @@
+"""Login, logout, roles and API tokens."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from kb.auth import views  # noqa: E402,F401  (registers the routes on bp)

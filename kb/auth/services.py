@@ -1,0 +1,181 @@
+"""Account rules: authentication, roles, API tokens, safe redirects."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import cache, wraps
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, flash, jsonify, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kb.extensions import db, login_manager
+from kb.models import ROLES, ApiToken, User, utcnow
+
+# Endpoints anyone may reach without signing in.
+PUBLIC_ENDPOINTS = {"auth.login", "healthz", "static", "auth.logout"}
+DEMO_ACCOUNTS = (
+    ("agent", "Alex Agent", "agent", "Contact centre"),
+    ("newstarter", "Nina Newstarter", "agent", "Contact centre (induction)"),
+    ("manager", "Morgan Manager", "manager", "Contact centre"),
+    ("admin", "Ash Admin", "admin", "Systems"),
+)
+DEMO_PASSWORD = "demo"
+
+
+class AccountError(Exception):
+    """A user or token request that cannot be carried out; the message is for people."""
+
+
+def init_login(app: Flask) -> None:
+    """Wire Flask-Login: session users, bearer tokens, and login-by-default."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    app.before_request(_require_login)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user and user.active else None
+
+
+@login_manager.request_loader
+def _load_user_from_token(req) -> User | None:
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return user_for_token(token.strip())
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if request.path.startswith("/api/"):
+        return jsonify(error="unauthorized", message="Sign in or send a bearer token."), 401
+    flash(login_manager.login_message, "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _require_login():
+    # Login is the default: a new view is protected unless listed as public.
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def role_required(role: str):
+    """View decorator: the signed-in user must hold ``role`` or a higher one."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
+    if user is None:
+        # Spend the same time as a real check so usernames cannot be probed by timing.
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+def is_safe_next(target: str | None) -> bool:
+    """True when ``target`` is a path on this site (no scheme, host or protocol-relative)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def create_user(
+    username: str,
+    password: str,
+    *,
+    role: str = "agent",
+    display_name: str | None = None,
+    team: str | None = None,
+) -> User:
+    """Create and return a user; raises AccountError on a bad role or taken name."""
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not username.replace(".", "").replace(
+        "-", ""
+    ).replace("_", "").isalnum():
+        raise AccountError("Usernames are letters, digits, '.', '-' or '_' (up to 64).")
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
+    if len(password) < 4:
+        raise AccountError("Passwords must be at least 4 characters.")
+    if db.session.scalar(db.select(User).filter_by(username=username)):
+        raise AccountError(f"A user called {username!r} already exists.")
+    user = User(username=username, display_name=display_name or username, role=role, team=team)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def create_token(username: str, name: str = "") -> str:
+    """Make an API token for a user and return it; only its hash is stored."""
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
+    if user is None or not user.active:
+        raise AccountError(f"No active user called {username!r}.")
+    token = "kb_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, name=name, token_hash=_hash_token(token)))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user owning an unrevoked token, or None."""
+    row = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_hash_token(token)))
+    if row is None or row.revoked or not row.user.active:
+        return None
+    row.last_used_at = utcnow()
+    db.session.commit()
+    return row.user
+
+
+def seed_demo_accounts() -> list[str]:
+    """Create the demo accounts that are missing; returns the usernames created."""
+    created = []
+    for username, display_name, role, team in DEMO_ACCOUNTS:
+        if db.session.scalar(db.select(User).filter_by(username=username)) is None:
+            create_user(
+                username, DEMO_PASSWORD, role=role, display_name=display_name, team=team
+            )
+            created.append(username)
+    return created
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-real-password")

@@ -1,0 +1,140 @@
+"""``flask --app kb ...`` commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import inspect
+
+from kb.extensions import db
+
+
+def register(app: Flask) -> None:
+    """Add the project's commands to ``flask``."""
+    for command in (
+        import_content,
+        export_content,
+        reindex,
+        create_user_command,
+        create_token_command,
+        seed_demo,
+    ):
+        app.cli.add_command(command)
+
+
+def _require_schema() -> None:
+    if not inspect(db.engine).has_table("articles"):
+        raise click.ClickException(
+            "The database has no tables yet. Run 'flask --app kb db upgrade' first."
+        )
+
+
+@click.command("import-content")
+@click.option("--articles", "articles_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of article files (default: the configured articles/ folder).")
+def import_content(articles_dir: Path | None) -> None:
+    """Load articles/ into the database; unchanged files make no new version."""
+    from kb.articles.services import import_articles
+
+    _require_schema()
+    directory = articles_dir or Path(current_app.config["KB_ARTICLES_DIR"])
+    if not directory.is_dir():
+        raise click.ClickException(f"No such folder: {directory}")
+    report = import_articles(directory)
+    click.echo(
+        f"Articles: {len(report.created)} new, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.errors)} with errors."
+    )
+    for slug in report.created + report.updated:
+        click.echo(f"  indexed {slug}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+@click.command("export-content")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_content(directory: Path) -> None:
+    """Write every article's current version to DIRECTORY as Markdown files."""
+    from kb.articles.services import export_articles
+
+    _require_schema()
+    written = export_articles(directory)
+    click.echo(f"Wrote {written} article(s) to {directory}")
+
+
+@click.command("reindex")
+@click.option("--if-needed", is_flag=True,
+              help="Only repair and catch up the index instead of rebuilding it.")
+def reindex(if_needed: bool) -> None:
+    """Rebuild the search index from the database, with a progress bar."""
+    from kb.search.services import catch_up, rebuild
+
+    _require_schema()
+    if if_needed:
+        result = catch_up()
+        click.echo(
+            f"Index {result['index']}: {result['added']} added, {result['updated']} updated, "
+            f"{result['removed']} removed."
+        )
+        return
+    from kb.models import Article
+
+    total = db.session.scalar(db.select(db.func.count(Article.id)))
+    with click.progressbar(length=total, label="Indexing articles", show_pos=True) as bar:
+        count = rebuild(progress=bar.update)
+    click.echo(f"Indexed {count} article(s).")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["agent", "manager", "admin"]), default="agent")
+@click.option("--name", "display_name", default=None, help="Name shown on the site.")
+@click.option("--team", default=None)
+@click.password_option(prompt="Password", confirmation_prompt=True)
+def create_user_command(
+    username: str, role: str, display_name: str | None, team: str | None, password: str
+) -> None:
+    """Create a user account."""
+    from kb.auth.services import AccountError, create_user
+
+    _require_schema()
+    try:
+        user = create_user(username, password, role=role, display_name=display_name, team=team)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.username} ({user.role}).")
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for, e.g. 'CRM widget'.")
+def create_token_command(username: str, name: str) -> None:
+    """Create an API bearer token for USERNAME and print it once."""
+    from kb.auth.services import AccountError, create_token
+
+    _require_schema()
+    try:
+        token = create_token(username, name)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(token)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo accounts (agent, newstarter, manager, admin; password 'demo')."""
+    from kb.auth.services import DEMO_ACCOUNTS, seed_demo_accounts
+
+    _require_schema()
+    if not current_app.config["KB_ALLOW_DEMO_ACCOUNTS"]:
+        raise click.ClickException("Demo accounts are refused when KB_ENV=production.")
+    created = seed_demo_accounts()
+    names = ", ".join(name for name, *_ in DEMO_ACCOUNTS)
+    click.echo(f"Demo accounts ready ({names}); {len(created)} new.")

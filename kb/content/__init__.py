@@ -1,0 +1,1 @@
+"""Content handling that needs no app: Markdown rendering and loading content files."""

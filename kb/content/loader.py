@@ -1,0 +1,148 @@
+"""Reading content files: Markdown with YAML front matter, validated without an app."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}[a-z0-9]$|^[a-z0-9]$")
+MAX_FILE_BYTES = 1024 * 1024
+FRONT_MATTER_KEYS = {
+    "title", "slug", "category", "tags", "summary", "owner", "review_cycle_months",
+    "requires_signoff", "change_summary",
+}
+
+
+class ContentError(Exception):
+    """A content file that cannot be imported; says which file and, if known, which line."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None):
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class ParsedArticle:
+    slug: str
+    title: str
+    category: str
+    summary: str
+    body: str
+    path: str
+    tags: list[str] = field(default_factory=list)
+    owner: str = ""
+    review_cycle_months: int = 12
+    requires_signoff: bool = False
+    change_summary: str = ""
+
+
+def read_text(path: Path) -> str:
+    """A content file's text; refuses huge, binary or non-UTF-8 files with a clear message."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ContentError(path, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise ContentError(path, "file looks binary (it contains NUL bytes), not Markdown")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ContentError(
+            path, f"not valid UTF-8 (byte 0x{data[error.start]:02x}); save as UTF-8", line
+        ) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
+    """Split ``---`` YAML front matter from the body; returns (meta, body, body_line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise ContentError(path, "file must start with '---' and YAML front matter", 1)
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() in {"---", "..."}:
+            end = number
+            break
+    else:
+        raise ContentError(path, "front matter is not closed with a '---' line", 1)
+    try:
+        meta = yaml.safe_load("\n".join(lines[1 : end - 1])) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ContentError(path, f"broken front matter: {problem}", line) from None
+    if not isinstance(meta, dict):
+        raise ContentError(path, "front matter must be 'key: value' lines", 2)
+    return meta, "\n".join(lines[end:]).strip() + "\n", end + 1
+
+
+def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
+    """Parse and validate one article file."""
+    text = read_text(path)
+    meta, body, _ = split_front_matter(path, text)
+    unknown = sorted(set(map(str, meta)) - FRONT_MATTER_KEYS)
+    if unknown:
+        raise ContentError(path, f"unknown front matter key(s): {', '.join(unknown)}")
+
+    slug = _text(path, meta, "slug", required=False) or path.stem
+    if not SLUG_RE.match(slug):
+        raise ContentError(
+            path, f"slug {slug!r} must be lower-case letters, digits and hyphens"
+        )
+    title = _text(path, meta, "title", required=True)
+    category = _text(path, meta, "category", required=False) or "General"
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
+        raise ContentError(path, "tags must be a list of words, e.g. [repairs, leak]")
+    cycle = meta.get("review_cycle_months", 12)
+    if isinstance(cycle, bool) or not isinstance(cycle, int) or not 1 <= cycle <= 60:
+        raise ContentError(path, "review_cycle_months must be a whole number from 1 to 60")
+    signoff = meta.get("requires_signoff", False)
+    if not isinstance(signoff, bool):
+        raise ContentError(path, "requires_signoff must be true or false")
+    if not body.strip():
+        raise ContentError(path, "the article has no body text")
+    return ParsedArticle(
+        slug=slug,
+        title=title,
+        category=category,
+        summary=_text(path, meta, "summary", required=False),
+        body=body,
+        path=str(path.relative_to(root) if root else path),
+        tags=[str(t).strip() for t in tags if str(t).strip()],
+        owner=_text(path, meta, "owner", required=False),
+        review_cycle_months=cycle,
+        requires_signoff=signoff,
+        change_summary=_text(path, meta, "change_summary", required=False),
+    )
+
+
+def _text(path: Path, meta: dict, key: str, *, required: bool) -> str:
+    value = meta.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ContentError(path, f"front matter has no {key}")
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ContentError(path, f"{key} must be text")
+    return " ".join(str(value).split())
+
+
+def article_files(directory: Path) -> list[Path]:
+    """Markdown files under ``directory`` (README files excluded), in a stable order."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p
+        for p in directory.rglob("*.md")
+        if p.is_file() and p.name.lower() != "readme.md" and not p.name.startswith(".")
+    )

@@ -1,0 +1,71 @@
+"""Error pages for people and JSON errors for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please sign in to continue.",
+    403: "Your role does not allow this. Ask a manager if you need access.",
+    404: "There is no page here. Try searching for what you need.",
+    405: "That action is not allowed here.",
+    413: "That upload is too large.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side. The error has been logged.",
+}
+CSRF_MESSAGE = (
+    "The form had expired or did not come from this site, so nothing was changed. "
+    "Reload the page and try again."
+)
+
+
+def wants_json() -> bool:
+    """True for API requests, which get JSON errors."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(code: int, message: str | None = None):
+    """An error as JSON under /api/ and as an HTML page elsewhere."""
+    message = message or MESSAGES.get(code, "Something went wrong.")
+    if wants_json():
+        return jsonify(error=_slug(code), message=message), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def _slug(code: int) -> str:
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        429: "too_many_requests",
+        500: "server_error",
+    }.get(code, "error")
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return error_response(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        message = MESSAGES.get(code)
+        if code == 429:
+            message = "Too many sign-in attempts from here. Wait a minute and try again."
+        elif code == 400 and error.description and wants_json():
+            message = error.description
+        return error_response(code, message)
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception):
+        app.logger.exception("Unhandled error on %s", request.path)
+        return error_response(500)

@@ -1,0 +1,160 @@
+"""Database models. The database is the source of truth; the search index is derived."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kb.extensions import db
+
+ROLES = ("agent", "manager", "admin")
+# Higher roles can do everything lower roles can.
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+def utcnow() -> datetime:
+    """Timezone-naive UTC now, the form stored in the database."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def sha256_text(text: str) -> str:
+    """Hex SHA-256 of text encoded as UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    team: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has_role(self, role: str) -> bool:
+        """True when this user's role is ``role`` or a higher one."""
+        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK[role]
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} ({self.role})>"
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    # Only a SHA-256 of the token is kept: tokens are long random strings, so a fast
+    # hash is enough and lets a request be matched with one indexed lookup.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Article(db.Model):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(80), index=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    requires_signoff: Mapped[bool] = mapped_column(default=False)
+    review_cycle_months: Mapped[int] = mapped_column(default=12)
+    next_review_date: Mapped[date | None]
+    source_path: Mapped[str | None] = mapped_column(String(500))
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_versions.id", use_alter=True)
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    versions: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article",
+        foreign_keys="ArticleVersion.article_id",
+        order_by="ArticleVersion.number",
+    )
+    current_version: Mapped[ArticleVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Article {self.slug}>"
+
+
+class ArticleVersion(db.Model):
+    """One immutable version of an article: what an agent reads and signs."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    markdown: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    change_summary: Mapped[str] = mapped_column(String(500), default="")
+    material: Mapped[bool] = mapped_column(default=True)
+
+    article: Mapped[Article] = relationship(
+        back_populates="versions", foreign_keys=[article_id]
+    )
+    author: Mapped[User | None] = relationship()
+
+
+class SearchLog(db.Model):
+    """Every search, for the search-analytics report."""
+
+    __tablename__ = "search_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(500))
+    result_count: Mapped[int]
+    category: Mapped[str | None] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    took_ms: Mapped[float] = mapped_column(default=0.0)
+    source: Mapped[str] = mapped_column(String(16), default="page")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditLog(db.Model):
+    """Who changed what, append-only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,149 @@
+"""Shared fixtures: apps on temporary databases, indexes and content folders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+from flask_migrate import upgrade
+
+from kb import create_app
+from kb.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_ARTICLES = ROOT / "articles"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"')
+
+
+def build_app(base: Path, **overrides):
+    """An app whose database, index and content live under ``base``, migrated to head."""
+    articles = base / "articles"
+    articles.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'kb.sqlite'}",
+        "KB_INDEX_DIR": str(base / "index"),
+        "KB_ARTICLES_DIR": str(articles),
+        "KB_SCRIPTS_DIR": str(base / "scripts"),
+        "KB_LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+    settings.update(overrides)
+    app = create_app("testing", settings)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "kb" / "migrations"))
+    return app
+
+
+def write_article(directory: Path, slug: str, *, title: str | None = None, body: str = "",
+                  **meta) -> Path:
+    """Write an article file with front matter; returns its path."""
+    fields = {
+        "title": title or slug.replace("-", " ").capitalize(),
+        "category": "Call handling",
+        "tags": "[]",
+        "summary": f"Quick answer for {slug}.",
+        "owner": "Contact Centre Manager",
+        "review_cycle_months": 12,
+        "requires_signoff": "false",
+    }
+    fields.update(meta)
+    front = "\n".join(f"{key}: {value}" for key, value in fields.items())
+    path = directory / f"{slug}.md"
+    path.write_text(f"---\n{front}\n---\n\n{dedent(body) or 'Body of ' + slug}\n",
+                    encoding="utf-8")
+    return path
+
+
+def csrf_token(response) -> str:
+    """The CSRF token from a rendered form."""
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, "no csrf_token in the page"
+    return match.group(1) or match.group(2)
+
+
+def login(client, username: str, password: str = "demo", next_url: str | None = None):
+    """Sign in through the real form (with its CSRF token); returns the POST response."""
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    token = csrf_token(client.get(url))
+    return client.post(url, data={"username": username, "password": password,
+                                  "csrf_token": token})
+
+
+@pytest.fixture
+def app(tmp_path):
+    """A fresh app with an empty database and three demo users."""
+    app = build_app(tmp_path)
+    with app.app_context():
+        from kb.auth.services import seed_demo_accounts
+
+        seed_demo_accounts()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def articles_dir(app) -> Path:
+    return Path(app.config["KB_ARTICLES_DIR"])
+
+
+@pytest.fixture
+def make_article(articles_dir):
+    """Write an article file into the app's content folder."""
+
+    def make(slug: str, **kwargs) -> Path:
+        return write_article(articles_dir, slug, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user with a given role (password 'pw-' + username)."""
+    from kb.auth.services import create_user
+
+    def make(username: str, role: str = "agent", **kwargs):
+        with app.app_context():
+            user = create_user(username, "pw-" + username, role=role, **kwargs)
+            return user.id
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shipped_app(tmp_path_factory):
+    """One app with the shipped articles imported and indexed, for read-only tests."""
+    base = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(SHIPPED_ARTICLES, base / "articles")
+    app = build_app(base)
+    with app.app_context():
+        from kb.articles.services import import_articles
+        from kb.auth.services import seed_demo_accounts
+
+        seed_demo_accounts()
+        report = import_articles(base / "articles")
+        assert report.ok, [str(e) for e in report.errors]
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def agent_client(shipped_app):
+    """A test client signed in as the demo agent on the shipped content."""
+    client = shipped_app.test_client()
+    assert login(client, "agent").status_code == 302
+    return client
