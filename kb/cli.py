@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
 from kb.extensions import db
@@ -33,6 +34,7 @@ def _require_schema() -> None:
 
 
 @click.command("import-content")
+@with_appcontext
 @click.option("--articles", "articles_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of article files (default: the configured articles/ folder).")
 def import_content(articles_dir: Path | None) -> None:
@@ -59,6 +61,7 @@ def import_content(articles_dir: Path | None) -> None:
 
 
 @click.command("export-content")
+@with_appcontext
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export_content(directory: Path) -> None:
     """Write every article's current version to DIRECTORY as Markdown files."""
@@ -70,6 +73,7 @@ def export_content(directory: Path) -> None:
 
 
 @click.command("reindex")
+@with_appcontext
 @click.option("--if-needed", is_flag=True,
               help="Only repair and catch up the index instead of rebuilding it.")
 def reindex(if_needed: bool) -> None:
@@ -93,6 +97,7 @@ def reindex(if_needed: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice(["agent", "manager", "admin"]), default="agent")
 @click.option("--name", "display_name", default=None, help="Name shown on the site.")
@@ -113,6 +118,7 @@ def create_user_command(
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("username")
 @click.option("--name", default="", help="What the token is for, e.g. 'CRM widget'.")
 def create_token_command(username: str, name: str) -> None:
@@ -128,6 +134,7 @@ def create_token_command(username: str, name: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Create the demo accounts (agent, newstarter, manager, admin; password 'demo')."""
     from kb.auth.services import DEMO_ACCOUNTS, seed_demo_accounts

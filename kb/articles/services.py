@@ -69,6 +69,8 @@ def save_version(
     if article is None:
         article = Article(slug=parsed.slug, created_at=utcnow())
         db.session.add(article)
+    article.title = parsed.title
+    article.summary = parsed.summary
     article.category = parsed.category
     article.tags = list(parsed.tags)
     article.owner = parsed.owner
@@ -104,8 +106,6 @@ def save_version(
     db.session.add(version)
     db.session.flush()
     article.current_version = version
-    article.title = parsed.title
-    article.summary = parsed.summary
     article.updated_at = version.created_at
     article.next_review_date = add_months(version.created_at.date(), parsed.review_cycle_months)
     db.session.add(

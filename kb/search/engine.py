@@ -1,0 +1,655 @@
+"""The Whoosh search index: schema, writes, catch-up, searching and snippets."""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.fields import DATETIME, ID, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, FileIndex, LockError, clean_files
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+from whoosh.util.filelock import try_for
+
+from kb.search.query import (
+    ParsedQuery,
+    Plan,
+    QueryPlanner,
+    Vocabulary,
+    normalise_terms,
+    parse_query,
+    stem,
+    suggestion_for,
+    text_analyzer,
+    word_analyzer,
+)
+from kb.search.synonyms import Synonyms
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "MAIN"
+WRITELOCK = f"{INDEX_NAME}_WRITELOCK"
+DEFAULT_SYNONYMS = Path(__file__).with_name("synonyms.txt")
+SNIPPET_CHARS = 200
+BATCH_SIZE = 500  # catch-up commits this often so other writers are not starved
+REOPEN_INTERVAL = 5.0  # seconds between automatic repair attempts after a failure
+BUSY_MESSAGE = (
+    "The search index is busy being updated by another task. Your change is saved; "
+    "please try again in a minute (the index will also catch up on its own)."
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article or call script as the index sees it."""
+
+    slug: str
+    kind: str
+    title: str
+    summary: str
+    tags: list[str]
+    category: str
+    body: str
+    sha256: str
+    updated_at: datetime
+
+
+@dataclass
+class Hit:
+    """One search result; ``snippet`` is HTML with only <mark> tags unescaped."""
+
+    slug: str
+    kind: str
+    title: str
+    summary: str
+    category: str
+    snippet: str
+    score: float
+
+
+@dataclass
+class Results:
+    """The answer to one search."""
+
+    query: str
+    total: int
+    hits: list[Hit]
+    suggestion: str | None
+    took_ms: float
+
+
+class IndexBusy(Exception):
+    """The index writer lock could not be obtained in time."""
+
+
+def build_schema() -> Schema:
+    """The index schema; text fields are stemmed, ``words`` keeps the typed forms."""
+    text = text_analyzer()
+    return Schema(
+        slug=ID(stored=True, unique=True, sortable=True),
+        kind=ID(stored=True),
+        category=ID(stored=True),
+        title=TEXT(analyzer=text, stored=True),
+        summary=TEXT(analyzer=text, stored=True),
+        tags=TEXT(analyzer=text),  # tags plus the category name, so both are searchable
+        body=TEXT(analyzer=text, stored=True),
+        words=TEXT(analyzer=word_analyzer(), phrase=False),  # vocabulary for typos/prefixes
+        sha256=ID(stored=True, sortable=True),
+        updated_at=DATETIME(stored=True),
+    )
+
+
+def _fields(doc: Document) -> dict[str, Any]:
+    tags = ", ".join([*doc.tags, doc.category])
+    fields: dict[str, Any] = {
+        "slug": doc.slug,
+        "kind": doc.kind,
+        "category": doc.category,
+        "title": doc.title,
+        "summary": doc.summary,
+        "tags": tags,
+        "body": doc.body,
+        "words": "\n".join([doc.title, doc.summary, tags, doc.body]),
+        "sha256": doc.sha256,
+    }
+    if doc.updated_at is not None:
+        stamp = doc.updated_at
+        if stamp.tzinfo is not None:  # whoosh stores naive datetimes; keep them UTC
+            stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+        fields["updated_at"] = stamp
+    return fields
+
+
+def _storage(path: Path) -> FileStorage:
+    # No mmap: a segment file truncated or overwritten under a live mmap kills the
+    # process with SIGBUS, and the index must survive a damaged directory.
+    return FileStorage(str(path), supports_mmap=False)
+
+
+def _index_files(path: Path) -> list[str]:
+    """Names in the index directory other than the lock file and writer temp dirs."""
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return []
+    return [n for n in names if n != WRITELOCK and not n.endswith(".tmp")]
+
+
+class SearchIndex:
+    """A Whoosh index in one directory, safe to share between processes."""
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        synonyms_path: str | Path | None = None,
+        writer_timeout: float = 30.0,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.writer_timeout = writer_timeout
+        self.synonyms = Synonyms(synonyms_path or DEFAULT_SYNONYMS, normalise_terms)
+        self.schema = build_schema()
+        self._ix: FileIndex | None = None
+        self._searcher: Searcher | None = None
+        self._filters: dict[tuple[str, str], set[int]] = {}
+        self._vocabulary = Vocabulary()
+        # One lock for the whole search: whoosh searchers share file handles, and
+        # swapping a searcher while another thread reads from it would break that read.
+        self._lock = threading.RLock()
+        self._error: str | None = None
+        self._last_attempt = 0.0
+        self._needs_refill = False  # recreated empty after corruption; catch_up clears it
+
+    # ----- opening and repair -------------------------------------------------
+
+    def ensure(self) -> str:
+        """Open the index, creating it if missing and recreating it empty if corrupt."""
+        with self._lock:
+            return self._ensure(self.writer_timeout)
+
+    def _ensure(self, lock_timeout: float) -> str:
+        self._close_searcher()
+        self._ix = None
+        self._last_attempt = time.monotonic()
+        had_files = bool(_index_files(self.index_dir))
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open()
+            return "ok"
+        except Exception as exc:  # noqa: BLE001 - any read failure means "corrupt"
+            reason = f"{type(exc).__name__}: {exc}"
+        storage = _storage(self.index_dir)
+        lock = storage.lock(WRITELOCK)
+        if not try_for(lock.acquire, timeout=lock_timeout, delay=0.05):
+            raise IndexBusy(BUSY_MESSAGE)
+        try:
+            try:  # another process may have repaired it while we waited
+                self._open()
+                return "ok"
+            except Exception:  # noqa: BLE001
+                pass
+            if had_files:
+                log.warning("Search index %s unreadable (%s); recreating", self.index_dir, reason)
+            # A fresh, empty generation newer than anything on disk, so searchers in
+            # other processes notice the change; clean_files removes the debris.
+            generation = TOC._latest_generation(storage, INDEX_NAME) + 1
+            TOC(self.schema, [], generation).write(storage, INDEX_NAME)
+            clean_files(storage, INDEX_NAME, generation, [])
+        finally:
+            lock.release()
+        self._open()
+        self._needs_refill = had_files
+        return "recreated" if had_files else "created"
+
+    def _open(self) -> None:
+        """Open the latest generation and prove its files are readable."""
+        ix = FileIndex(_storage(self.index_dir), indexname=INDEX_NAME)
+        if set(ix.schema.names()) != set(self.schema.names()):
+            raise ValueError("index schema is out of date")
+        searcher = ix.searcher()
+        try:
+            for leaf, _offset in searcher.reader().leaf_readers():
+                # Touch every structure a search reads, so garbage shows up here.
+                next(iter(leaf.lexicon("slug")), None)
+                next(iter(leaf.lexicon("words")), None)
+                live = next(iter(leaf.all_doc_ids()), None)
+                if live is not None:
+                    leaf.stored_fields(live)
+                    leaf.column_reader("sha256")[live]
+        except Exception:
+            searcher.close()
+            raise
+        self._ix, self._searcher, self._error = ix, searcher, None
+        self._filters = {}
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            try:
+                self._searcher.close()
+            except Exception:  # noqa: BLE001 - closing a broken searcher is best effort
+                pass
+            self._searcher = None
+        self._filters = {}
+
+    def _current(self) -> Searcher:
+        """The shared searcher, replaced by a fresh one if any process has committed."""
+        if self._ix is None or self._searcher is None:
+            if self._error and time.monotonic() - self._last_attempt < REOPEN_INTERVAL:
+                raise RuntimeError(self._error)
+            # From the read path, wait only briefly for a writer holding the lock.
+            self._ensure(lock_timeout=min(1.0, self.writer_timeout))
+        elif not self._searcher.up_to_date():
+            # Never Searcher.refresh(): it reuses segment readers and can return stale
+            # duplicates after update_document. A fresh searcher is always correct.
+            for attempt in range(3):
+                try:
+                    fresh = self._ix.searcher()
+                    break
+                except FileNotFoundError:
+                    # A commit elsewhere removed the segments we were about to open.
+                    if attempt == 2:
+                        raise
+            self._close_searcher()
+            self._searcher = fresh
+        assert self._searcher is not None
+        return self._searcher
+
+    def _failed(self, exc: BaseException) -> bool:
+        """Record a failure and try a repair; True if the index reopened cleanly."""
+        self._error = f"{type(exc).__name__}: {exc}"
+        log.error("Search index error: %s", self._error)
+        self._close_searcher()
+        self._ix = None
+        if time.monotonic() - self._last_attempt < REOPEN_INTERVAL:
+            return False
+        try:
+            return self._ensure(lock_timeout=min(1.0, self.writer_timeout)) == "ok"
+        except Exception as again:  # noqa: BLE001 - stay up; health() tells the story
+            self._error = f"{type(again).__name__}: {again}"
+            return False
+
+    # ----- writing -------------------------------------------------------------
+
+    def _writer(self):
+        if self._ix is None:
+            self.ensure()
+        assert self._ix is not None
+        try:
+            return self._ix.writer(timeout=self.writer_timeout, delay=0.05)
+        except LockError as exc:
+            raise IndexBusy(BUSY_MESSAGE) from exc
+
+    def index_document(self, doc: Document) -> None:
+        """Add or replace one document (by slug); searches see it once this returns."""
+        with self._lock:
+            writer = self._writer()
+            try:
+                writer.update_document(**_fields(doc))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+
+    def remove(self, slug: str) -> None:
+        """Remove a document by slug (no error if it is not indexed)."""
+        with self._lock:
+            writer = self._writer()
+            try:
+                writer.delete_by_term("slug", slug)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+
+    def rebuild(
+        self,
+        docs: Iterable[Document],
+        total: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Index ``docs`` into a fresh index beside the live one, then swap it in.
+
+        Searches keep answering from the old index during the build. Writes made by
+        other processes during the build are replaced by the swap; run catch_up after.
+        ``progress`` receives the running count about every 1% (or 100 documents).
+        """
+        self.index_dir.parent.mkdir(parents=True, exist_ok=True)
+        build_dir = self.index_dir.with_name(f".{self.index_dir.name}.rebuild-{uuid.uuid4().hex}")
+        every = max(1, total // 100) if total else 100
+        count = 0
+        try:
+            build = _storage(build_dir).create()
+            writer = FileIndex.create(build, self.schema, INDEX_NAME).writer(limitmb=256)
+            try:
+                for doc in docs:
+                    writer.add_document(**_fields(doc))
+                    count += 1
+                    if progress and count % every == 0:
+                        progress(count)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            self._swap_in(build_dir)
+        finally:
+            shutil.rmtree(build_dir, ignore_errors=True)
+        if progress:
+            progress(count)
+        return count
+
+    def _swap_in(self, build_dir: Path) -> None:
+        """Publish a finished index as the next generation of the live directory."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        live = _storage(self.index_dir)
+        lock = live.lock(WRITELOCK)
+        if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.05):
+            raise IndexBusy(BUSY_MESSAGE)
+        try:
+            toc = TOC.read(_storage(build_dir), INDEX_NAME)
+            pattern = TOC._segment_pattern(INDEX_NAME)
+            # Segment names are random, so they cannot collide with live ones; rename
+            # is atomic and instant on the same filesystem.
+            for name in os.listdir(build_dir):
+                if pattern.match(name):
+                    os.replace(build_dir / name, self.index_dir / name)
+            toc.generation = TOC._latest_generation(live, INDEX_NAME) + 1
+            toc.write(live, INDEX_NAME)
+            clean_files(live, INDEX_NAME, toc.generation, toc.segments)
+        finally:
+            lock.release()
+        with self._lock:
+            self._close_searcher()
+            self._ix = None
+            self._open()
+            self._needs_refill = False
+
+    def indexed(self) -> dict[str, str]:
+        """slug -> sha256 of every document in the index (the watermark)."""
+        with self._lock:
+            return _watermark(self._current().reader())
+
+    def catch_up(self, current: dict[str, str], load: Callable[[str], Document]) -> dict:
+        """Index what changed in the database and drop what it no longer has."""
+        plan = _diff(self.indexed(), current)
+        done = {"added": 0, "updated": 0, "removed": 0}
+        if not any(plan.values()):
+            self._needs_refill = False
+            return done
+        with self._lock:
+            writer = self._writer()
+            try:
+                # Re-diff under the lock: another worker may have done part of it already.
+                plan = _diff(_watermark(writer.reader()), current)
+                pending = 0
+                for key in ("added", "updated"):
+                    for slug in plan[key]:
+                        writer.update_document(**_fields(load(slug)))
+                        done[key] += 1
+                        pending += 1
+                        if pending >= BATCH_SIZE:
+                            writer.commit()
+                            writer, pending = self._writer(), 0
+                for slug in plan["removed"]:
+                    writer.delete_by_term("slug", slug)
+                    done["removed"] += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            self._needs_refill = False
+        return done
+
+    # ----- reading -------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        category: str | None = None,
+        kind: str | None = None,
+        limit: int = 10,
+    ) -> Results:
+        """Search titles, tags, summaries and bodies; never raises on odd input."""
+        started = time.perf_counter()
+        parsed = parse_query(query)
+        hits: list[Hit] = []
+        total, suggestion = 0, None
+        if parsed.words or parsed.phrases:
+            self.synonyms.refresh()
+            with self._lock:
+                for attempt in range(2):
+                    try:
+                        searcher = self._current()
+                        plan = self._plan(searcher, parsed)
+                        suggestion = suggestion_for(parsed, plan)
+                        if not plan.is_empty():
+                            total, hits = self._run(searcher, plan, category, kind, max(1, limit))
+                        break
+                    except Exception as exc:  # noqa: BLE001 - a search box must never 500
+                        log.warning("Search failed for %r: %s", query[:200], exc)
+                        hits, total, suggestion = [], 0, None
+                        # Retry once only if the index reopened cleanly (a passing race).
+                        if attempt or not self._failed(exc):
+                            break
+        took = (time.perf_counter() - started) * 1000
+        return Results(query, total, hits, suggestion, took)
+
+    def suggest(self, query: str) -> str | None:
+        """A corrected query ("did you mean") built from the index vocabulary, or None."""
+        parsed = parse_query(query)
+        if not parsed.words and not parsed.phrases:
+            return None
+        self.synonyms.refresh()
+        with self._lock:
+            try:
+                return suggestion_for(parsed, self._plan(self._current(), parsed))
+            except Exception as exc:  # noqa: BLE001
+                self._failed(exc)
+                return None
+
+    def _plan(self, searcher: Searcher, parsed: ParsedQuery) -> Plan:
+        reader = searcher.reader()
+        self._vocabulary.sync(reader)
+        return QueryPlanner(reader, self._vocabulary, self.synonyms).plan(parsed)
+
+    def _filter(self, searcher: Searcher, name: str, value: str) -> set[int]:
+        key = (name, value)
+        if key not in self._filters:  # cleared whenever the searcher is replaced
+            self._filters[key] = set(searcher.docs_for_query(wq.Term(name, value)))
+        return self._filters[key]
+
+    def _run(
+        self, searcher: Searcher, plan: Plan, category: str | None, kind: str | None, limit: int
+    ) -> tuple[int, list[Hit]]:
+        allowed: set[int] | None = None
+        for name, value in (("category", category), ("kind", kind)):
+            if value:
+                docs = self._filter(searcher, name, value)
+                allowed = docs if allowed is None else allowed & docs
+        if allowed is not None and not allowed:
+            return 0, []
+        if plan.required:
+            q: wq.Query = wq.And(plan.required) if len(plan.required) > 1 else plan.required[0]
+            if plan.clauses:
+                q = wq.AndMaybe(q, wq.Or(plan.clauses))
+            first = searcher.search(q, limit=limit, filter=allowed)
+            return _total(first), self._hits(first, plan)
+        if len(plan.clauses) == 1:
+            first = searcher.search(plan.clauses[0], limit=limit, filter=allowed)
+            return _total(first), self._hits(first, plan)
+        # Documents with every word first (coordination), then the best of the rest.
+        first = searcher.search(wq.And(plan.clauses), limit=limit, filter=allowed)
+        hits = self._hits(first, plan)
+        if len(hits) >= limit:
+            return _total(first), hits
+        seen = {hit.docnum for hit in first}
+        rest = searcher.search(
+            wq.Or(plan.clauses), limit=limit - len(hits), filter=allowed, mask=seen or None
+        )
+        return _total(rest) + len(seen), hits + self._hits(rest, plan)
+
+    def _hits(self, results, plan: Plan) -> list[Hit]:
+        hits = []
+        for hit in results:
+            stored = hit.fields()
+            snippet = make_snippet(stored.get("body", ""), stored.get("summary", ""), plan.highlight)
+            hits.append(
+                Hit(
+                    slug=stored["slug"],
+                    kind=stored.get("kind", ""),
+                    title=stored.get("title", ""),
+                    summary=stored.get("summary", ""),
+                    category=stored.get("category", ""),
+                    snippet=snippet,
+                    score=float(hit.score or 0.0),
+                )
+            )
+        return hits
+
+    def categories(self) -> list[str]:
+        """Categories of the documents currently indexed, sorted."""
+        with self._lock:
+            try:
+                searcher = self._current()
+            except Exception as exc:  # noqa: BLE001
+                self._failed(exc)
+                return []
+            found = []
+            for btext in searcher.reader().lexicon("category"):
+                value = btext.decode("utf-8")
+                if searcher.document_number(category=value) is not None:  # skips deleted
+                    found.append(value)
+            return sorted(found, key=str.lower)
+
+    def health(self) -> dict:
+        """{"documents": N, "status": "ok"} or status "error" with a reason; never raises."""
+        with self._lock:
+            try:
+                documents = self._current().doc_count()
+            except Exception as exc:  # noqa: BLE001
+                self._failed(exc)
+                return {"documents": 0, "status": "error", "reason": self._error or str(exc)}
+            if self._needs_refill:
+                reason = "index was unreadable and has been recreated; it needs a catch-up"
+                return {"documents": documents, "status": "error", "reason": reason}
+            return {"documents": documents, "status": "ok"}
+
+
+def _watermark(reader: IndexReader) -> dict[str, str]:
+    marks: dict[str, str] = {}
+    for leaf, _offset in reader.leaf_readers():
+        if not leaf.doc_count():
+            continue
+        # Columns avoid unpickling every stored body just to read two short values.
+        slugs, shas = leaf.column_reader("slug"), leaf.column_reader("sha256")
+        for docnum in leaf.all_doc_ids():
+            marks[slugs[docnum]] = shas[docnum]
+    return marks
+
+
+def _diff(indexed: dict[str, str], current: dict[str, str]) -> dict[str, list[str]]:
+    return {
+        "added": [s for s in current if s not in indexed],
+        "updated": [s for s in current if s in indexed and indexed[s] != current[s]],
+        "removed": [s for s in indexed if s not in current],
+    }
+
+
+def _total(results) -> int:
+    if results.has_exact_length():
+        return len(results)
+    # Block-skipping searches only estimate; never claim more than the index holds.
+    return min(results.estimated_length(), results.searcher.doc_count())
+
+
+# ----- snippets ------------------------------------------------------------------
+
+_SPACE_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"\w+")
+
+
+def _stem_pattern(stems: set[str]) -> re.Pattern[str] | None:
+    """A regex finding words that may stem to one of ``stems`` (checked afterwards)."""
+    heads = set()
+    for s in stems:
+        # Porter turns a final "y" into "i" (happy -> happi): match on what precedes it.
+        heads.add(s[:-1] if s.endswith("i") and len(s) > 2 else s)
+    if not heads:
+        return None
+    alternation = "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternation})\w*", re.IGNORECASE)
+
+
+def _matches(text: str, pattern: re.Pattern[str], stems: set[str], cap: int = 40):
+    found = []
+    for m in pattern.finditer(text):
+        if stem(m.group().lower()) in stems:
+            found.append((m.start(), m.end()))
+            if len(found) >= cap:  # enough to pick a good window; stop early
+                break
+    return found
+
+
+def _best_window(spans: list[tuple[int, int]], text: str, width: int) -> int:
+    """Start of the window of ``width`` chars that shows the most distinct matched words."""
+    best_start, best_score = spans[0][0], -1
+    for i, (start, _end) in enumerate(spans):
+        words = {text[s:e].lower() for s, e in spans[i:] if e <= start + width - 40}
+        score = len(words) * 10 + sum(1 for s, e in spans[i:] if e <= start + width - 40)
+        if score > best_score:
+            best_start, best_score = start, score
+    return best_start
+
+
+def _window(text: str, start: int, width: int) -> tuple[int, int]:
+    """Snap a window around ``start`` to word boundaries."""
+    begin = max(0, start - 40)
+    if begin > 0:
+        space = text.find(" ", begin, start)
+        begin = space + 1 if space != -1 else begin
+    end = min(len(text), begin + width)
+    if end < len(text):
+        space = text.rfind(" ", begin + width // 2, end)
+        end = space if space != -1 else end
+    return begin, end
+
+
+def _render(text: str, begin: int, end: int, spans: list[tuple[int, int]]) -> str:
+    out, pos = [], begin
+    for s, e in spans:
+        if s < begin or e > end:
+            continue
+        out.append(html.escape(text[pos:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(text[pos:end]))
+    body = "".join(out).strip()
+    return ("\u2026 " if begin > 0 else "") + body + (" \u2026" if end < len(text) else "")
+
+
+def make_snippet(body: str, summary: str, stems: set[str], width: int = SNIPPET_CHARS) -> str:
+    """HTML snippet: escaped text with matched words in <mark>, from body, else summary."""
+    body = _SPACE_RE.sub(" ", body or "").strip()
+    summary = _SPACE_RE.sub(" ", summary or "").strip()
+    pattern = _stem_pattern(stems)
+    if pattern is not None:
+        for text in (body, summary):
+            spans = _matches(text, pattern, stems)
+            if spans:
+                begin, end = _window(text, _best_window(spans, text, width), width)
+                return _render(text, begin, end, spans)
+    text = body or summary
+    begin, end = _window(text, 0, width)
+    return _render(text, begin, end, [])
