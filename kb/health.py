@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, url_for
 from sqlalchemy import text
 
 from kb.extensions import db
@@ -25,6 +25,12 @@ def healthz():
     return jsonify(status=status, db=db_state, index=index), code
 
 
+def favicon():
+    """Browsers ask for /favicon.ico on every site; answer with our icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 def register(app: Flask) -> None:
-    """Add the health route."""
+    """Add the health route and the favicon redirect (both public)."""
     app.add_url_rule("/healthz", endpoint="healthz", view_func=healthz)
+    app.add_url_rule("/favicon.ico", endpoint="favicon", view_func=favicon)

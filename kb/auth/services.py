@@ -15,7 +15,7 @@ from kb.extensions import db, login_manager
 from kb.models import ROLES, ApiToken, User, utcnow
 
 # Endpoints anyone may reach without signing in.
-PUBLIC_ENDPOINTS = {"auth.login", "healthz", "static", "auth.logout"}
+PUBLIC_ENDPOINTS = {"auth.login", "healthz", "favicon", "static", "auth.logout"}
 DEMO_ACCOUNTS = (
     ("agent", "Alex Agent", "agent", "Contact centre"),
     ("newstarter", "Nina Newstarter", "agent", "Contact centre (induction)"),

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import os
-import re
 import shutil
 import threading
 import time
@@ -30,8 +28,8 @@ from kb.search.query import (
     QueryPlanner,
     Vocabulary,
     normalise_terms,
+    make_snippet,
     parse_query,
-    stem,
     suggestion_for,
     text_analyzer,
     word_analyzer,
@@ -572,84 +570,3 @@ def _total(results) -> int:
         return len(results)
     # Block-skipping searches only estimate; never claim more than the index holds.
     return min(results.estimated_length(), results.searcher.doc_count())
-
-
-# ----- snippets ------------------------------------------------------------------
-
-_SPACE_RE = re.compile(r"\s+")
-_WORD_RE = re.compile(r"\w+")
-
-
-def _stem_pattern(stems: set[str]) -> re.Pattern[str] | None:
-    """A regex finding words that may stem to one of ``stems`` (checked afterwards)."""
-    heads = set()
-    for s in stems:
-        # Porter turns a final "y" into "i" (happy -> happi): match on what precedes it.
-        heads.add(s[:-1] if s.endswith("i") and len(s) > 2 else s)
-    if not heads:
-        return None
-    alternation = "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternation})\w*", re.IGNORECASE)
-
-
-def _matches(text: str, pattern: re.Pattern[str], stems: set[str], cap: int = 40):
-    found = []
-    for m in pattern.finditer(text):
-        if stem(m.group().lower()) in stems:
-            found.append((m.start(), m.end()))
-            if len(found) >= cap:  # enough to pick a good window; stop early
-                break
-    return found
-
-
-def _best_window(spans: list[tuple[int, int]], text: str, width: int) -> int:
-    """Start of the window of ``width`` chars that shows the most distinct matched words."""
-    best_start, best_score = spans[0][0], -1
-    for i, (start, _end) in enumerate(spans):
-        words = {text[s:e].lower() for s, e in spans[i:] if e <= start + width - 40}
-        score = len(words) * 10 + sum(1 for s, e in spans[i:] if e <= start + width - 40)
-        if score > best_score:
-            best_start, best_score = start, score
-    return best_start
-
-
-def _window(text: str, start: int, width: int) -> tuple[int, int]:
-    """Snap a window around ``start`` to word boundaries."""
-    begin = max(0, start - 40)
-    if begin > 0:
-        space = text.find(" ", begin, start)
-        begin = space + 1 if space != -1 else begin
-    end = min(len(text), begin + width)
-    if end < len(text):
-        space = text.rfind(" ", begin + width // 2, end)
-        end = space if space != -1 else end
-    return begin, end
-
-
-def _render(text: str, begin: int, end: int, spans: list[tuple[int, int]]) -> str:
-    out, pos = [], begin
-    for s, e in spans:
-        if s < begin or e > end:
-            continue
-        out.append(html.escape(text[pos:s]))
-        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
-        pos = e
-    out.append(html.escape(text[pos:end]))
-    body = "".join(out).strip()
-    return ("\u2026 " if begin > 0 else "") + body + (" \u2026" if end < len(text) else "")
-
-
-def make_snippet(body: str, summary: str, stems: set[str], width: int = SNIPPET_CHARS) -> str:
-    """HTML snippet: escaped text with matched words in <mark>, from body, else summary."""
-    body = _SPACE_RE.sub(" ", body or "").strip()
-    summary = _SPACE_RE.sub(" ", summary or "").strip()
-    pattern = _stem_pattern(stems)
-    if pattern is not None:
-        for text in (body, summary):
-            spans = _matches(text, pattern, stems)
-            if spans:
-                begin, end = _window(text, _best_window(spans, text, width), width)
-                return _render(text, begin, end, spans)
-    text = body or summary
-    begin, end = _window(text, 0, width)
-    return _render(text, begin, end, [])
