@@ -6,6 +6,7 @@ import hashlib
 import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import accumulate
 
 from kb.search.engine import Document
 
@@ -67,12 +68,17 @@ FILLER = (
 SYLLABLES = "ash bar bell brook burn by cliff coat dale den field ford gate ham hart hill " \
     "holm hurst ing ley low mead mere moor ness oak pen ridge shaw stead stone ton wick " \
     "wood worth bridge chester combe cot croft dean"
+_CUMULATIVE: dict[int, list[float]] = {}
 FIRST = "al ber car dor el fen gar hol ing jas kel lor mar nor os pel quin ros sel tor".split()
 
 
 def _zipf_pick(rng: random.Random, words: list[str]) -> str:
-    # Rank-weighted choice: early words are much more common, like real text.
-    return words[min(int(rng.paretovariate(1.1)) - 1, len(words) - 1)]
+    # Rank-weighted (Zipf-like) choice: early words are more common, as in real text.
+    weights = _CUMULATIVE.get(len(words))
+    if weights is None:
+        weights = list(accumulate(1 / (rank + 3) for rank in range(len(words))))
+        _CUMULATIVE[len(words)] = weights
+    return rng.choices(words, cum_weights=weights)[0]
 
 
 def _rare_words(rng: random.Random, n: int) -> list[str]:

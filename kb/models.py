@@ -158,3 +158,132 @@ class AuditLog(db.Model):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class CallScript(db.Model):
+    """A guided call script; its steps live in immutable versions like articles."""
+
+    __tablename__ = "call_scripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(80), default="Call scripts")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    source_path: Mapped[str | None] = mapped_column(String(500))
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("call_script_versions.id", use_alter=True)
+    )
+    # slug -> article version number the script was last checked against. A script is
+    # flagged for review while any cited article has moved past this.
+    reviewed_citations: Mapped[dict] = mapped_column(JSON, default=dict)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[CallScriptVersion]] = relationship(
+        back_populates="script",
+        foreign_keys="CallScriptVersion.script_id",
+        order_by="CallScriptVersion.number",
+    )
+    current_version: Mapped[CallScriptVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+
+class CallScriptVersion(db.Model):
+    """One immutable version of a call script's source."""
+
+    __tablename__ = "call_script_versions"
+    __table_args__ = (UniqueConstraint("script_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    script_id: Mapped[int] = mapped_column(ForeignKey("call_scripts.id"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    markdown: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    cited_slugs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    change_summary: Mapped[str] = mapped_column(String(500), default="")
+
+    script: Mapped[CallScript] = relationship(
+        back_populates="versions", foreign_keys=[script_id]
+    )
+
+
+class Helpline(db.Model):
+    """A crisis helpline: data, not prose, so it can be verified and audited."""
+
+    __tablename__ = "helplines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    number: Mapped[str] = mapped_column(String(60))
+    hours: Mapped[str] = mapped_column(String(200), default="")
+    audience: Mapped[str] = mapped_column(String(300), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_verified: Mapped[date | None]
+    verified_by: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrisisIncident(db.Model):
+    """Step 6 of the crisis plan: what happened on the call. Never edited once submitted."""
+
+    __tablename__ = "crisis_incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    occurred_at: Mapped[datetime]
+    what_was_said: Mapped[str] = mapped_column(Text)
+    caller_location: Mapped[str] = mapped_column(String(500), default="")
+    support_partner: Mapped[str] = mapped_column(String(120), default="")
+    emergency_services_called: Mapped[bool] = mapped_column(default=False)
+    helplines_given: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    recorded_by: Mapped[User] = relationship()
+    reviews: Mapped[list[CrisisIncidentReview]] = relationship(
+        back_populates="incident", order_by="CrisisIncidentReview.created_at"
+    )
+
+
+class CrisisIncidentReview(db.Model):
+    """A manager's review note on an incident record (append-only)."""
+
+    __tablename__ = "crisis_incident_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("crisis_incidents.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    incident: Mapped[CrisisIncident] = relationship(back_populates="reviews")
+    reviewer: Mapped[User] = relationship()
+
+
+class ResponseStandard(db.Model):
+    """How soon a reply or repair is due, e.g. 'email: three working days'."""
+
+    __tablename__ = "response_standards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(60))
+    # One of kb.tools.duedates.RULE_KINDS, with ``amount`` where the kind needs one.
+    rule: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(default=0)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,6 +20,18 @@
     }
   });
 
+  // Alt+Shift+C opens the crisis protocol from any page, even while typing in a field.
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey && event.shiftKey && !event.ctrlKey && !event.metaKey &&
+        (event.code === "KeyC" || event.key === "C" || event.key === "c")) {
+      var link = document.querySelector("[data-crisis-link]");
+      if (link) {
+        event.preventDefault();
+        window.location.href = link.href;
+      }
+    }
+  });
+
   // The snippet arrives as escaped text with <mark> around matches: rebuild it as DOM nodes
   // rather than trusting innerHTML.
   function appendSnippet(parent, snippet) {

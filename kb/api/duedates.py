@@ -1,0 +1,3 @@
+"""Due-date API (being built)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Phonetic speller API (being built)."""
+
+from __future__ import annotations

@@ -1,0 +1,13 @@
+"""Placeholder page, replaced as the feature is built."""
+
+from __future__ import annotations
+
+from flask import render_template_string
+
+from kb.tools import bp
+
+
+@bp.route("/due-date")
+def due_date():
+    """Placeholder."""
+    return render_template_string("{% extends 'base.html' %}{% block content %}<h1>due_date</h1>{% endblock %}")
