@@ -55,6 +55,16 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole shift
     TIMEZONE = _env("KB_TIMEZONE", "Europe/London")
 
+    # Mid-call tools.
+    KB_HOLD_CHECKIN_SECONDS = _env_int("KB_HOLD_CHECKIN_SECONDS", 45)
+    KB_HELPLINE_MAX_AGE_DAYS = _env_int("KB_HELPLINE_MAX_AGE_DAYS", 180)
+    # Bank holidays: a subdivision of the United Kingdom in the `holidays` package
+    # (ENG England, WLS Wales, SCT Scotland, NIR Northern Ireland).
+    KB_HOLIDAY_REGION = _env("KB_HOLIDAY_REGION", "ENG")
+    # The working day used by "end of the following working day" rules; a request that
+    # arrives after it ends, or on a weekend or bank holiday, starts the next working day.
+    KB_WORKING_HOURS = _env("KB_WORKING_HOURS", "08:00-18:00")
+
 
 class DevelopmentConfig(Config):
     """Local use with ``make run``: a generated secret key and demo accounts allowed."""

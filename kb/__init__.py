@@ -124,3 +124,20 @@ def _register_template_helpers(app: Flask) -> None:
     def dateformat(value) -> str:
         """A date as people write it here: 26 November 2026."""
         return f"{value.day} {value:%B %Y}" if value else ""
+
+    @app.template_filter("datetimeformat")
+    def datetimeformat(value) -> str:
+        """A time as people say it here: Monday 23 November 2026 at 14:30."""
+        return f"{value:%A} {value.day} {value:%B %Y} at {value:%H:%M}" if value else ""
+
+    @app.template_filter("capitalize_first")
+    def capitalize_first(value: str) -> str:
+        """Capitalise the first letter only (Jinja's capitalize lowers the rest)."""
+        return value[:1].upper() + value[1:]
+
+    @app.template_filter("rule_text")
+    def rule_text(standard) -> str:
+        """A response standard's rule in words."""
+        from kb.tools.duedates_services import as_rule
+
+        return as_rule(standard).describe()

@@ -1,0 +1,119 @@
+"""Response standards as data: seeding, listing, editing (audited), and due dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from flask import current_app
+
+from kb.extensions import db
+from kb.models import AuditLog, ResponseStandard, User, utcnow
+from kb.tools.duedates import (
+    DueDate,
+    DueDateError,
+    Rule,
+    WorkingCalendar,
+    due_date,
+    validate_rule,
+)
+
+SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "response_standards.yml"
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,58}$")
+
+
+class UnknownStandard(LookupError):
+    """No active standard has this key."""
+
+
+def calendar() -> WorkingCalendar:
+    """The working calendar from the app's settings."""
+    config = current_app.config
+    return WorkingCalendar(
+        config["KB_HOLIDAY_REGION"], config["TIMEZONE"], config["KB_WORKING_HOURS"]
+    )
+
+
+def now_local() -> datetime:
+    """The current time in the app's time zone."""
+    return datetime.now(calendar().tz)
+
+
+def seed_standards() -> int:
+    """Load the shipped standards into an empty table; returns how many were added."""
+    if db.session.scalar(db.select(db.func.count(ResponseStandard.id))):
+        return 0
+    rows = yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
+    for position, row in enumerate(rows):
+        db.session.add(ResponseStandard(position=position, amount=row.get("amount", 0),
+                                        **{k: row[k] for k in ("key", "label", "channel",
+                                                               "rule")}))
+    db.session.commit()
+    return len(rows)
+
+
+def list_standards(include_inactive: bool = False) -> list[ResponseStandard]:
+    """Standards in display order (seeding the shipped ones into an empty database)."""
+    seed_standards()
+    query = db.select(ResponseStandard).order_by(ResponseStandard.position, ResponseStandard.id)
+    if not include_inactive:
+        query = query.filter_by(active=True)
+    return db.session.scalars(query).all()
+
+
+def as_rule(standard: ResponseStandard) -> Rule:
+    return Rule(standard.key, standard.label, standard.channel, standard.rule, standard.amount)
+
+
+def get_rule(key: str) -> Rule:
+    """The active standard with this key as a Rule; raises UnknownStandard."""
+    for standard in list_standards():
+        if standard.key == key:
+            return as_rule(standard)
+    raise UnknownStandard(key)
+
+
+def compute(key: str, received: datetime | None = None) -> DueDate:
+    """The due date for standard ``key`` for a request received at ``received`` (or now)."""
+    return due_date(get_rule(key), received or now_local(), calendar())
+
+
+def save_standard(
+    standard: ResponseStandard | None,
+    *,
+    key: str,
+    label: str,
+    channel: str,
+    rule: str,
+    amount: int,
+    active: bool,
+    user: User,
+) -> ResponseStandard:
+    """Create or change a standard, recording before and after in the audit log."""
+    validate_rule(rule, amount)
+    if not KEY_RE.match(key):
+        raise DueDateError("Key must be lower-case letters, digits and hyphens.")
+    clash = db.session.scalar(db.select(ResponseStandard).filter_by(key=key))
+    if clash is not None and clash is not standard:
+        raise DueDateError(f"Another standard already uses the key {key!r}.")
+    before = _snapshot(standard) if standard else None
+    if standard is None:
+        position = db.session.scalar(db.select(db.func.max(ResponseStandard.position)))
+        standard = ResponseStandard(position=(position or 0) + 1)
+        db.session.add(standard)
+    standard.key, standard.label, standard.channel = key, label.strip(), channel.strip()
+    standard.rule, standard.active = rule, active
+    standard.amount = amount if rule in ("working_days", "calendar_hours") else 0
+    standard.updated_at = utcnow()
+    db.session.add(AuditLog(user_id=user.id, action="standard.create" if before is None
+                            else "standard.update", target=key,
+                            detail={"before": before, "after": _snapshot(standard)}))
+    db.session.commit()
+    return standard
+
+
+def _snapshot(standard: ResponseStandard) -> dict:
+    return {k: getattr(standard, k) for k in ("key", "label", "channel", "rule", "amount",
+                                              "active")}

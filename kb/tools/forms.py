@@ -1,0 +1,27 @@
+"""Forms for the mid-call tools."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from kb.tools.duedates import RULE_KINDS
+
+
+class StandardForm(FlaskForm):
+    key = StringField(
+        "Key (used in links and the API)",
+        validators=[DataRequired(), Length(max=60),
+                    Regexp(r"^[a-z0-9][a-z0-9-]*$",
+                           message="Use lower-case letters, digits and hyphens.")],
+    )
+    label = StringField("What is due", validators=[DataRequired(), Length(max=200)])
+    channel = StringField("Channel", validators=[DataRequired(), Length(max=60)])
+    rule = SelectField("Rule", choices=[SelectChoice(k, v) for k, v in RULE_KINDS.items()])
+    amount = IntegerField(
+        "Number of working days or hours (for rules with N)",
+        validators=[Optional(), NumberRange(min=0, max=1440)],
+        default=0,
+    )
+    active = BooleanField("Offered in the calculator", default=True)
