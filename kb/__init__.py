@@ -88,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from kb.admin import bp as admin_bp
     from kb.api import bp as api_bp
     from kb.articles import bp as articles_bp
     from kb.auth import bp as auth_bp
@@ -96,7 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     from kb.search import bp as search_bp
     from kb.tools import bp as tools_bp
 
-    for blueprint in (auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp):
+    for blueprint in (
+        auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp, admin_bp
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api")
 
