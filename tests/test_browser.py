@@ -73,7 +73,13 @@ def test_search_works_without_javascript(browser, live):
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/login", "/", "/search?q=repair", "/articles/repair-priorities"])
+@pytest.mark.parametrize("path", [
+    "/login",
+    "/",
+    "/search?q=repair",
+    "/articles/repair-priorities",
+    "/tools/due-date?standard=email&from=2026-11-23T10:00",
+])
 def test_no_serious_accessibility_violations(browser, live, path):
     from axe_playwright_python.sync_playwright import Axe
 
