@@ -12,44 +12,88 @@ from kb.search.engine import Document
 
 # (category, topic words, title stems, tags, phrases agents' procedures really use)
 TOPICS = [
-    ("Repairs", "repair repairs emergency routine urgent leak boiler heating plumber "
-     "electrician contractor operative appointment ceiling water damp mould roof window "
-     "door lock toilet tap drain gutter fence", ["Repair priorities", "Reporting a leak",
-     "Boiler breakdowns", "Damp and mould", "Communal repairs"], ["repairs", "leak", "boiler"],
-     ["within 24 hours", "20 working days", "make safe", "out of hours", "no heating"]),
-    ("Complaints", "complaint complaints stage escalation ombudsman acknowledge response "
-     "investigation manager remedy apology compensation dissatisfied learning outcome",
-     ["Complaints procedure", "Stage 2 complaints", "Housing Ombudsman", "Compensation"],
-     ["complaints", "stage 1", "stage 2"], ["stage 1 complaint", "stage 2 complaint",
-     "10 working days", "expression of dissatisfaction"]),
-    ("Rent and income", "rent arrears payment direct debit balance statement benefit "
-     "universal credit housing debt income officer plan instalment eviction court notice",
-     ["Rent arrears referrals", "Taking a card payment", "Direct debits",
-     "Universal Credit claims"], ["rent", "arrears", "payments"], ["card payment",
-     "payment plan", "universal credit", "housing benefit"]),
-    ("Safeguarding", "safeguarding vulnerable risk crisis suicide harm samaritans police "
-     "ambulance welfare concern referral wellbeing emergency services support mental "
-     "health", ["Crisis and self-harm calls", "Safeguarding referrals", "Vulnerable customers"],
-     ["safeguarding", "crisis", "vulnerability"], ["self harm", "116 123", "call 999",
-     "duty of care"]),
-    ("Anti-social behaviour", "noise nuisance neighbour asb harassment evidence diary "
-     "witness injunction mediation graffiti drugs dog fouling report incident",
-     ["Reporting anti-social behaviour", "Noise nuisance", "Neighbour disputes"],
-     ["asb", "noise", "neighbours"], ["anti-social behaviour", "noise diary",
-     "hate crime"]),
-    ("Tenancy", "tenancy tenant agreement succession assignment exchange mutual joint "
-     "sole sign terminate notice keys void lettings allocation application",
-     ["Ending a tenancy", "Mutual exchanges", "Succession rights"], ["tenancy", "keys"],
-     ["four weeks notice", "mutual exchange", "joint tenancy"]),
-    ("Call handling", "call caller hold transfer handover greeting script queue wrap "
-     "callback voicemail abandon answer seconds quality monitoring coaching phonetic",
-     ["Hold etiquette", "Warm handovers", "Call quality", "Phonetic alphabet"],
-     ["calls", "hold", "transfer"], ["warm handover", "on hold", "20 seconds",
-     "nato alphabet"]),
-    ("Working practices", "fob swipe card door entry building access intercom security "
-     "badge identification visit appointment home officer lone working",
-     ["Swipe cards and fobs", "Home visits", "Lone working"], ["fob", "swipe card"],
-     ["swipe card", "key fob", "door entry"]),
+    (
+        "Repairs",
+        "repair repairs emergency routine urgent leak boiler heating plumber "
+        "electrician contractor operative appointment ceiling water damp mould roof window "
+        "door lock toilet tap drain gutter fence",
+        [
+            "Repair priorities",
+            "Reporting a leak",
+            "Boiler breakdowns",
+            "Damp and mould",
+            "Communal repairs",
+        ],
+        ["repairs", "leak", "boiler"],
+        ["within 24 hours", "20 working days", "make safe", "out of hours", "no heating"],
+    ),
+    (
+        "Complaints",
+        "complaint complaints stage escalation ombudsman acknowledge response "
+        "investigation manager remedy apology compensation dissatisfied learning outcome",
+        ["Complaints procedure", "Stage 2 complaints", "Housing Ombudsman", "Compensation"],
+        ["complaints", "stage 1", "stage 2"],
+        [
+            "stage 1 complaint",
+            "stage 2 complaint",
+            "10 working days",
+            "expression of dissatisfaction",
+        ],
+    ),
+    (
+        "Rent and income",
+        "rent arrears payment direct debit balance statement benefit "
+        "universal credit housing debt income officer plan instalment eviction court notice",
+        [
+            "Rent arrears referrals",
+            "Taking a card payment",
+            "Direct debits",
+            "Universal Credit claims",
+        ],
+        ["rent", "arrears", "payments"],
+        ["card payment", "payment plan", "universal credit", "housing benefit"],
+    ),
+    (
+        "Safeguarding",
+        "safeguarding vulnerable risk crisis suicide harm samaritans police "
+        "ambulance welfare concern referral wellbeing emergency services support mental "
+        "health",
+        ["Crisis and self-harm calls", "Safeguarding referrals", "Vulnerable customers"],
+        ["safeguarding", "crisis", "vulnerability"],
+        ["self harm", "116 123", "call 999", "duty of care"],
+    ),
+    (
+        "Anti-social behaviour",
+        "noise nuisance neighbour asb harassment evidence diary "
+        "witness injunction mediation graffiti drugs dog fouling report incident",
+        ["Reporting anti-social behaviour", "Noise nuisance", "Neighbour disputes"],
+        ["asb", "noise", "neighbours"],
+        ["anti-social behaviour", "noise diary", "hate crime"],
+    ),
+    (
+        "Tenancy",
+        "tenancy tenant agreement succession assignment exchange mutual joint "
+        "sole sign terminate notice keys void lettings allocation application",
+        ["Ending a tenancy", "Mutual exchanges", "Succession rights"],
+        ["tenancy", "keys"],
+        ["four weeks notice", "mutual exchange", "joint tenancy"],
+    ),
+    (
+        "Call handling",
+        "call caller hold transfer handover greeting script queue wrap "
+        "callback voicemail abandon answer seconds quality monitoring coaching phonetic",
+        ["Hold etiquette", "Warm handovers", "Call quality", "Phonetic alphabet"],
+        ["calls", "hold", "transfer"],
+        ["warm handover", "on hold", "20 seconds", "nato alphabet"],
+    ),
+    (
+        "Working practices",
+        "fob swipe card door entry building access intercom security "
+        "badge identification visit appointment home officer lone working",
+        ["Swipe cards and fobs", "Home visits", "Lone working"],
+        ["fob", "swipe card"],
+        ["swipe card", "key fob", "door entry"],
+    ),
 ]
 COMMON = (
     "customer customers call agent advisor record system case details address contact "
@@ -65,9 +109,11 @@ FILLER = (
     "make sure before after where there been has more than only then so what about "
     "into over out other such each do does used way first new same both well very"
 ).split()
-SYLLABLES = "ash bar bell brook burn by cliff coat dale den field ford gate ham hart hill " \
-    "holm hurst ing ley low mead mere moor ness oak pen ridge shaw stead stone ton wick " \
+SYLLABLES = (
+    "ash bar bell brook burn by cliff coat dale den field ford gate ham hart hill "
+    "holm hurst ing ley low mead mere moor ness oak pen ridge shaw stead stone ton wick "
     "wood worth bridge chester combe cot croft dean"
+)
 _CUMULATIVE: dict[int, list[float]] = {}
 FIRST = "al ber car dor el fen gar hol ing jas kel lor mar nor os pel quin ros sel tor".split()
 

@@ -37,26 +37,40 @@ def _require_schema() -> None:
 @with_appcontext
 @click.option("--articles", "articles_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of article files (default: the configured articles/ folder).")
-def import_content(articles_dir: Path | None) -> None:
-    """Load articles/ into the database; unchanged files make no new version."""
+@click.option("--scripts", "scripts_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of call script files (default: the configured scripts/ folder).")
+def import_content(articles_dir: Path | None, scripts_dir: Path | None) -> None:
+    """Load articles/ then scripts/ into the database; unchanged files make no new version."""
     from kb.articles.services import import_articles
+    from kb.callscripts.services import import_scripts
 
     _require_schema()
     directory = articles_dir or Path(current_app.config["KB_ARTICLES_DIR"])
     if not directory.is_dir():
         raise click.ClickException(f"No such folder: {directory}")
-    report = import_articles(directory)
-    click.echo(
-        f"Articles: {len(report.created)} new, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.errors)} with errors."
-    )
-    for slug in report.created + report.updated:
-        click.echo(f"  indexed {slug}")
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    for error in report.errors:
-        click.echo(f"error: {error}", err=True)
-    if report.errors:
+    # Articles first: scripts cite them, and a citation must name an article that exists.
+    reports = [("Articles", import_articles(directory))]
+    scripts = scripts_dir or Path(current_app.config["KB_SCRIPTS_DIR"])
+    if scripts.is_dir():
+        reports.append(("Call scripts", import_scripts(scripts)))
+    elif scripts_dir is not None:
+        raise click.ClickException(f"No such folder: {scripts}")
+    else:
+        click.echo(f"Call scripts: no folder at {scripts}, skipped.")
+    failed = False
+    for label, report in reports:
+        click.echo(
+            f"{label}: {len(report.created)} new, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.errors)} with errors."
+        )
+        for slug in report.created + report.updated:
+            click.echo(f"  indexed {slug}")
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
+        failed = failed or bool(report.errors)
+    if failed:
         sys.exit(1)
 
 
@@ -88,12 +102,23 @@ def reindex(if_needed: bool) -> None:
             f"{result['removed']} removed."
         )
         return
-    from kb.models import Article
+    from kb.search.services import document_counts
 
-    total = db.session.scalar(db.select(db.func.count(Article.id)))
-    with click.progressbar(length=total, label="Indexing articles", show_pos=True) as bar:
-        count = rebuild(progress=bar.update)
-    click.echo(f"Indexed {count} article(s).")
+    articles, scripts = document_counts()
+    total = articles + scripts
+    done = 0
+
+    def advance(count: int) -> None:
+        # rebuild reports a running total; the bar wants the step since last time.
+        nonlocal done
+        bar.update(count - done)
+        done = count
+
+    with click.progressbar(length=total, label="Indexing articles and scripts",
+                           show_pos=True) as bar:
+        count = rebuild(progress=advance)
+    click.echo(f"Indexed {articles} article(s) and {scripts} call script(s) "
+               f"({count} documents).")
 
 
 @click.command("create-user")

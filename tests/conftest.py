@@ -15,6 +15,7 @@ from kb.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_ARTICLES = ROOT / "articles"
+SHIPPED_SCRIPTS = ROOT / "scripts"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                      r'name="csrf_token" value="([^"]+)"')
 
@@ -111,6 +112,14 @@ def make_article(articles_dir):
 
 
 @pytest.fixture
+def scripts_dir(app) -> Path:
+    """The app's (empty) call scripts folder."""
+    path = Path(app.config["KB_SCRIPTS_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
 def make_user(app):
     """Create a user with a given role (password 'pw-' + username)."""
     from kb.auth.services import create_user
@@ -125,16 +134,20 @@ def make_user(app):
 
 @pytest.fixture(scope="session")
 def shipped_app(tmp_path_factory):
-    """One app with the shipped articles imported and indexed, for read-only tests."""
+    """One app with the shipped articles and call scripts imported and indexed (read-only)."""
     base = tmp_path_factory.mktemp("shipped")
     shutil.copytree(SHIPPED_ARTICLES, base / "articles")
+    shutil.copytree(SHIPPED_SCRIPTS, base / "scripts")
     app = build_app(base)
     with app.app_context():
         from kb.articles.services import import_articles
         from kb.auth.services import seed_demo_accounts
+        from kb.callscripts.services import import_scripts
 
         seed_demo_accounts()
         report = import_articles(base / "articles")
+        assert report.ok, [str(e) for e in report.errors]
+        report = import_scripts(base / "scripts")
         assert report.ok, [str(e) for e in report.errors]
     yield app
     with app.app_context():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, jsonify, request
 from flask_login import current_user
 
 from kb.api import bp
 from kb.articles.services import ArticleNotFound, get_article, render_version
-from kb.search.services import run_search
+from kb.search.services import KINDS, result_url, run_search
 
 MAX_LIMIT = 50
 
@@ -19,10 +19,14 @@ def search():
     limit = request.args.get("limit", "10")
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        abort(400, description=f"kind must be one of: {', '.join(KINDS)}.")
     source = "typeahead" if request.args.get("source") == "typeahead" else "api"
     results = run_search(
         query,
         category=request.args.get("category") or None,
+        kind=kind,
         limit=int(limit),
         user=current_user,
         source=source,
@@ -34,9 +38,11 @@ def search():
         suggestion=results.suggestion,
         results=[
             {
+                # A script's slug keeps its "script:" prefix: unique, and never mistaken
+                # for an article's (the contract's key set stays exactly as documented).
                 "slug": hit.slug,
                 "title": hit.title,
-                "url": url_for("articles.article", slug=hit.slug),
+                "url": result_url(hit),
                 "summary": hit.summary,
                 "snippet": hit.snippet,
                 "category": hit.category,

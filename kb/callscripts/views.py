@@ -1,13 +1,97 @@
-"""Placeholder page, replaced as the feature is built."""
+"""The script list, the step-by-step player and script review for managers."""
 
 from __future__ import annotations
 
-from flask import render_template_string
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from kb.auth.services import role_required
 from kb.callscripts import bp
+from kb.callscripts.forms import MarkReviewedForm
+from kb.callscripts.services import (
+    PathInvalid,
+    ScriptNotFound,
+    StepNotFound,
+    article_versions,
+    changed_citations,
+    clean_values,
+    definition,
+    get_script,
+    list_scripts,
+    mark_reviewed,
+    open_step,
+    parse_path,
+    scripts_needing_review,
+)
 
 
 @bp.route("/")
 def index():
-    """Placeholder."""
-    return render_template_string("{% extends 'base.html' %}{% block content %}<h1>Call scripts</h1>{% endblock %}")
+    """Every call script; managers also see which ones need review."""
+    scripts = list_scripts()
+    flagged: set[str] = set()
+    if current_user.has_role("manager"):
+        flagged = {script.slug for script, _changed in scripts_needing_review()}
+    return render_template("callscripts/index.html", scripts=scripts, flagged=flagged)
+
+
+@bp.route("/review")
+@role_required("manager")
+def review():
+    """Scripts whose cited articles changed since a manager last reviewed them."""
+    return render_template("callscripts/review.html", items=scripts_needing_review())
+
+
+@bp.route("/review/<slug>", methods=["POST"])
+@role_required("manager")
+def mark_script_reviewed(slug: str):
+    """Clear a script's review flag (managers; CSRF-checked; audited)."""
+    form = MarkReviewedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        script = mark_reviewed(slug, current_user)
+    except ScriptNotFound:
+        abort(404)
+    flash(f"“{script.title}” marked as reviewed against the current articles.", "success")
+    return redirect(url_for("callscripts.start", slug=slug))
+
+
+@bp.route("/<slug>/")
+def start(slug: str):
+    """The script's page: its first step, plus the review flag for managers."""
+    return _player(slug, None)
+
+
+@bp.route("/<slug>/<step_id>")
+def step(slug: str, step_id: str):
+    """One step of a script; the path so far and captured values ride in the query."""
+    return _player(slug, step_id)
+
+
+def _player(slug: str, step_id: str | None):
+    path = parse_path(request.args.get("path", ""))
+    try:
+        state = open_step(slug, step_id, path, request.args)
+    except (ScriptNotFound, StepNotFound):
+        abort(404)
+    except PathInvalid as error:
+        return _redirect_to_valid_path(slug, step_id, error.path)
+    changed, form = [], None
+    if current_user.has_role("manager") and state.at_start:
+        changed = changed_citations(state.script, article_versions())
+        form = MarkReviewedForm()
+    response = render_template("callscripts/player.html", s=state, changed=changed, form=form)
+    # Captured details are personal data: keep them out of shared caches and disk caches.
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+def _redirect_to_valid_path(slug: str, step_id: str | None, path: list[str]):
+    script = get_script(slug)
+    values = clean_values(definition(script.current_version), request.args)
+    flash("That link's path did not match the script, so it now shows the shortest route "
+          "to this step.", "info")
+    if step_id is None:  # the start step never has a path before it
+        return redirect(url_for("callscripts.start", slug=slug, **values))
+    return redirect(url_for("callscripts.step", slug=slug, step_id=step_id,
+                            path=",".join(path) or None, **values))

@@ -1,13 +1,221 @@
-"""Placeholder page, replaced as the feature is built."""
+"""The crisis protocol page, the helpline admin and incident records."""
 
 from __future__ import annotations
 
-from flask import render_template_string
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
-from kb.crisis import bp
+from kb.auth.services import role_required
+from kb.crisis import bp, services
+from kb.crisis import incidents as records
+from kb.crisis.forms import HelplineForm, IncidentForm, ReviewForm, add_error
+from kb.crisis.services import HelplineNotFound, IncidentNotFound, InvalidEntry, NotAllowed
+
+
+@bp.context_processor
+def _template_helpers() -> dict:
+    return {
+        "local_time": services.format_local,
+        "helpline_href": services.helpline_href,
+        "is_web_address": services.is_web_address,
+    }
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _helpline_or_404(helpline_id: int):
+    try:
+        return services.get_helpline(helpline_id)
+    except HelplineNotFound:
+        abort(404)
+
+
+# --- the protocol --------------------------------------------------------------------
 
 
 @bp.route("/")
 def protocol():
-    """Placeholder."""
-    return render_template_string("{% extends 'base.html' %}{% block content %}<h1>Crisis</h1>{% endblock %}")
+    """The six-point plan, the do/don't list and the helplines: no search, no JavaScript."""
+    helplines, from_file = services.helplines_for_page()
+    stale_count = 0
+    # is_authenticated first: the page may one day be public (see PUBLIC_ENDPOINTS).
+    if current_user.is_authenticated and current_user.has_role("manager") and not from_file:
+        stale_count = len(
+            services.stale_helpline_ids(
+                helplines, services.local_today(), services.max_age_days()
+            )
+        )
+    return render_template(
+        "crisis/protocol.html", helplines=helplines, from_file=from_file, stale_count=stale_count
+    )
+
+
+# --- helplines (managers) ------------------------------------------------------------
+
+
+@bp.route("/helplines")
+@role_required("manager")
+def helplines():
+    """Every helpline with its verification status and actions."""
+    services.ensure_helplines()
+    items = services.all_helplines()
+    today, max_age = services.local_today(), services.max_age_days()
+    return render_template(
+        "crisis/helplines.html",
+        helplines=items,
+        stale=services.stale_helpline_ids(items, today, max_age),
+        ages={h.id: services.verification_age(h, today) for h in items},
+        max_age=max_age,
+    )
+
+
+@bp.route("/helplines/new", methods=["GET", "POST"])
+@role_required("manager")
+def new_helpline():
+    """Add a helpline."""
+    form = HelplineForm()
+    if form.validate_on_submit():
+        try:
+            helpline = services.create_helpline(form.to_data(), _actor())
+        except InvalidEntry as error:
+            add_error(form, error)
+        else:
+            flash(f"Added {helpline.name}. Ring it to check, then mark it verified.", "success")
+            return redirect(url_for(".helplines", _anchor=f"helpline-{helpline.id}"))
+    return render_template("crisis/helpline_form.html", form=form, helpline=None, history=[])
+
+
+@bp.route("/helplines/<int:helpline_id>/edit", methods=["GET", "POST"])
+@role_required("manager")
+def edit_helpline(helpline_id: int):
+    """Change a helpline's details."""
+    helpline = _helpline_or_404(helpline_id)
+    form = HelplineForm(obj=helpline)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_helpline(helpline_id, form.to_data(), _actor())
+        except InvalidEntry as error:
+            add_error(form, error)
+        else:
+            if not changed:
+                flash("Nothing was changed.", "info")
+            elif "number" in changed:
+                flash(f"Saved {helpline.name}. The number changed, so it needs verifying "
+                      "again.", "success")
+            else:
+                flash(f"Saved {helpline.name}.", "success")
+            return redirect(url_for(".helplines", _anchor=f"helpline-{helpline_id}"))
+    return render_template(
+        "crisis/helpline_form.html",
+        form=form,
+        helpline=helpline,
+        history=services.helpline_history(helpline_id),
+    )
+
+
+@bp.post("/helplines/<int:helpline_id>/verify")
+@role_required("manager")
+def verify_helpline(helpline_id: int):
+    """Record that the signed-in manager checked this helpline today."""
+    _helpline_or_404(helpline_id)
+    helpline = services.verify_helpline(helpline_id, _actor())
+    flash(f"{helpline.name} marked as verified today by {helpline.verified_by}.", "success")
+    return redirect(url_for(".helplines", _anchor=f"helpline-{helpline_id}"))
+
+
+@bp.post("/helplines/<int:helpline_id>/deactivate")
+@role_required("manager")
+def deactivate_helpline(helpline_id: int):
+    """Take a helpline off the crisis page."""
+    helpline = _helpline_or_404(helpline_id)
+    if services.deactivate_helpline(helpline_id, _actor()):
+        flash(f"{helpline.name} is no longer shown on the crisis page.", "success")
+    return redirect(url_for(".helplines", _anchor=f"helpline-{helpline_id}"))
+
+
+@bp.post("/helplines/<int:helpline_id>/reactivate")
+@role_required("manager")
+def reactivate_helpline(helpline_id: int):
+    """Show a deactivated helpline on the crisis page again."""
+    helpline = _helpline_or_404(helpline_id)
+    if services.reactivate_helpline(helpline_id, _actor()):
+        flash(f"{helpline.name} is shown on the crisis page again.", "success")
+    return redirect(url_for(".helplines", _anchor=f"helpline-{helpline_id}"))
+
+
+# --- incident records ----------------------------------------------------------------
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+def new_incident():
+    """Step 6: record a crisis call. Once submitted, the record never changes."""
+    services.ensure_helplines()
+    form = IncidentForm()
+    form.helplines_given.choices = [
+        SelectChoice(str(h.id), f"{h.name}: {h.number}") for h in services.active_helplines()
+    ]
+    if request.method == "GET":
+        form.occurred_at.data = services.local_now()
+    if form.validate_on_submit():
+        try:
+            incident = records.record_incident(form.to_data(), _actor())
+        except InvalidEntry as error:
+            add_error(form, error)
+        else:
+            flash("Incident recorded. Talk the call through with your line manager.", "success")
+            return redirect(url_for(".incident", incident_id=incident.id))
+    return render_template("crisis/incident_form.html", form=form)
+
+
+@bp.route("/incidents")
+@role_required("manager")
+def incidents():
+    """Every incident record, newest first, for review."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    return render_template(
+        "crisis/incidents.html", pagination=records.list_incidents(_actor(), page=page)
+    )
+
+
+@bp.route("/incidents/<int:incident_id>")
+def incident(incident_id: int):
+    """One record: managers see it with its review notes; its author sees a confirmation."""
+    return _render_incident(incident_id, ReviewForm())
+
+
+@bp.post("/incidents/<int:incident_id>/reviews")
+@role_required("manager")
+def add_review(incident_id: int):
+    """Append a manager's review note to a record."""
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            records.add_review(incident_id, form.note.data, _actor())
+        except IncidentNotFound:
+            abort(404)
+        except InvalidEntry as error:
+            add_error(form, error)
+        else:
+            flash("Review note added.", "success")
+            return redirect(url_for(".incident", incident_id=incident_id, _anchor="reviews"))
+    return _render_incident(incident_id, form)
+
+
+def _render_incident(incident_id: int, form: ReviewForm):
+    try:
+        item = records.get_incident(incident_id, _actor())
+    except IncidentNotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    manager = current_user.has_role("manager")
+    return render_template(
+        "crisis/incident.html",
+        incident=item,
+        manager=manager,
+        reviews=records.incident_reviews(item) if manager else [],
+        form=form if manager else None,
+    )

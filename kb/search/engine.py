@@ -1,4 +1,4 @@
-"""The Whoosh search index: schema, writes, catch-up, searching and snippets."""
+"""The Whoosh search index: schema, writes, catch-up, repair and searching."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +23,25 @@ from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
 from kb.search.query import (
+    FieldLengths,
     ParsedQuery,
     Plan,
     QueryPlanner,
-    Vocabulary,
-    normalise_terms,
+    Scorer,
     make_snippet,
     parse_query,
     suggestion_for,
-    text_analyzer,
-    word_analyzer,
 )
-from kb.search.synonyms import Synonyms
+from kb.search.synonyms import Spelling, Synonyms, pair_analyzer, text_analyzer, word_analyzer
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "MAIN"
 WRITELOCK = f"{INDEX_NAME}_WRITELOCK"
 DEFAULT_SYNONYMS = Path(__file__).with_name("synonyms.txt")
-SNIPPET_CHARS = 200
+MAX_LIMIT = 100
 BATCH_SIZE = 500  # catch-up commits this often so other writers are not starved
+STALE_BUILD_SECONDS = 6 * 3600
 REOPEN_INTERVAL = 5.0  # seconds between automatic repair attempts after a failure
 BUSY_MESSAGE = (
     "The search index is busy being updated by another task. Your change is saved; "
@@ -95,15 +94,19 @@ class IndexBusy(Exception):
 
 def build_schema() -> Schema:
     """The index schema; text fields are stemmed, ``words`` keeps the typed forms."""
-    text = text_analyzer()
+    # No positions anywhere: phrases use the shingle fields, which keeps posting
+    # blocks small and every lookup a plain term read.
+    text, pairs = text_analyzer(), pair_analyzer()
     return Schema(
         slug=ID(stored=True, unique=True, sortable=True),
         kind=ID(stored=True),
         category=ID(stored=True),
-        title=TEXT(analyzer=text, stored=True),
-        summary=TEXT(analyzer=text, stored=True),
-        tags=TEXT(analyzer=text),  # tags plus the category name, so both are searchable
-        body=TEXT(analyzer=text, stored=True),
+        title=TEXT(analyzer=text, phrase=False, stored=True),
+        summary=TEXT(analyzer=text, phrase=False, stored=True),
+        tags=TEXT(analyzer=text, phrase=False),  # tags plus the category name
+        body=TEXT(analyzer=text, phrase=False, stored=True),
+        head_pairs=TEXT(analyzer=pairs, phrase=False),  # title, tags and summary
+        body_pairs=TEXT(analyzer=pairs, phrase=False),
         words=TEXT(analyzer=word_analyzer(), phrase=False),  # vocabulary for typos/prefixes
         sha256=ID(stored=True, sortable=True),
         updated_at=DATETIME(stored=True),
@@ -120,15 +123,28 @@ def _fields(doc: Document) -> dict[str, Any]:
         "summary": doc.summary,
         "tags": tags,
         "body": doc.body,
+        "head_pairs": "\n".join([doc.title, tags, doc.summary]),
+        "body_pairs": doc.body,
         "words": "\n".join([doc.title, doc.summary, tags, doc.body]),
         "sha256": doc.sha256,
     }
     if doc.updated_at is not None:
         stamp = doc.updated_at
         if stamp.tzinfo is not None:  # whoosh stores naive datetimes; keep them UTC
-            stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+            stamp = stamp.astimezone(UTC).replace(tzinfo=None)
         fields["updated_at"] = stamp
     return fields
+
+
+def _same_schema(a: Schema, b: Schema) -> bool:
+    if set(a.names()) != set(b.names()):
+        return False
+    return all(
+        type(a[n]) is type(b[n])
+        and type(a[n].format) is type(b[n].format)
+        and getattr(a[n], "analyzer", None) == getattr(b[n], "analyzer", None)
+        for n in b.names()
+    )
 
 
 def _storage(path: Path) -> FileStorage:
@@ -157,18 +173,20 @@ class SearchIndex:
     ) -> None:
         self.index_dir = Path(index_dir)
         self.writer_timeout = writer_timeout
-        self.synonyms = Synonyms(synonyms_path or DEFAULT_SYNONYMS, normalise_terms)
+        self.synonyms = Synonyms(synonyms_path or DEFAULT_SYNONYMS)
         self.schema = build_schema()
         self._ix: FileIndex | None = None
         self._searcher: Searcher | None = None
         self._filters: dict[tuple[str, str], set[int]] = {}
-        self._vocabulary = Vocabulary()
+        self._spelling = Spelling()
+        self._lengths = FieldLengths()
         # One lock for the whole search: whoosh searchers share file handles, and
         # swapping a searcher while another thread reads from it would break that read.
         self._lock = threading.RLock()
         self._error: str | None = None
         self._last_attempt = 0.0
         self._needs_refill = False  # recreated empty after corruption; catch_up clears it
+        self._opened_once = False
 
     # ----- opening and repair -------------------------------------------------
 
@@ -181,7 +199,7 @@ class SearchIndex:
         self._close_searcher()
         self._ix = None
         self._last_attempt = time.monotonic()
-        had_files = bool(_index_files(self.index_dir))
+        had_files, was_open = bool(_index_files(self.index_dir)), self._opened_once
         self.index_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._open()
@@ -208,13 +226,16 @@ class SearchIndex:
         finally:
             lock.release()
         self._open()
-        self._needs_refill = had_files
+        # Documents were lost (or never there); health() says so until catch_up runs.
+        self._needs_refill = had_files or was_open
         return "recreated" if had_files else "created"
 
     def _open(self) -> None:
         """Open the latest generation and prove its files are readable."""
         ix = FileIndex(_storage(self.index_dir), indexname=INDEX_NAME)
-        if set(ix.schema.names()) != set(self.schema.names()):
+        if not _same_schema(ix.schema, self.schema):
+            # Built by an older version (fields or analysis changed): treat as unreadable,
+            # so it is recreated and refilled rather than searched with mismatched terms.
             raise ValueError("index schema is out of date")
         searcher = ix.searcher()
         try:
@@ -231,6 +252,7 @@ class SearchIndex:
             raise
         self._ix, self._searcher, self._error = ix, searcher, None
         self._filters = {}
+        self._opened_once = True
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
@@ -244,10 +266,13 @@ class SearchIndex:
     def _current(self) -> Searcher:
         """The shared searcher, replaced by a fresh one if any process has committed."""
         if self._ix is None or self._searcher is None:
-            if self._error and time.monotonic() - self._last_attempt < REOPEN_INTERVAL:
-                raise RuntimeError(self._error)
-            # From the read path, wait only briefly for a writer holding the lock.
-            self._ensure(lock_timeout=min(1.0, self.writer_timeout))
+            try:
+                self._open()
+            except Exception:
+                if time.monotonic() - self._last_attempt < REOPEN_INTERVAL:
+                    raise
+                # From the read path, wait only briefly for a writer holding the lock.
+                self._ensure(lock_timeout=min(1.0, self.writer_timeout))
         elif not self._searcher.up_to_date():
             # Never Searcher.refresh(): it reuses segment readers and can return stale
             # duplicates after update_document. A fresh searcher is always correct.
@@ -265,15 +290,14 @@ class SearchIndex:
         return self._searcher
 
     def _failed(self, exc: BaseException) -> bool:
-        """Record a failure and try a repair; True if the index reopened cleanly."""
+        """Record a failure and reopen the index; True if it reopened cleanly."""
         self._error = f"{type(exc).__name__}: {exc}"
-        log.error("Search index error: %s", self._error)
+        log.error("Search index error: %s", self._error, exc_info=exc)
         self._close_searcher()
         self._ix = None
-        if time.monotonic() - self._last_attempt < REOPEN_INTERVAL:
-            return False
         try:
-            return self._ensure(lock_timeout=min(1.0, self.writer_timeout)) == "ok"
+            self._current()  # reopens, or repairs if unreadable (at most every few seconds)
+            return True
         except Exception as again:  # noqa: BLE001 - stay up; health() tells the story
             self._error = f"{type(again).__name__}: {again}"
             return False
@@ -281,13 +305,23 @@ class SearchIndex:
     # ----- writing -------------------------------------------------------------
 
     def _writer(self):
-        if self._ix is None:
-            self.ensure()
-        assert self._ix is not None
-        try:
-            return self._ix.writer(timeout=self.writer_timeout, delay=0.05)
-        except LockError as exc:
-            raise IndexBusy(BUSY_MESSAGE) from exc
+        """A whoosh writer, waiting up to writer_timeout for another process's lock."""
+        for attempt in range(2):
+            if self._ix is None:
+                self.ensure()
+            assert self._ix is not None
+            try:
+                return self._ix.writer(timeout=self.writer_timeout, delay=0.05)
+            except LockError as exc:
+                raise IndexBusy(BUSY_MESSAGE) from exc
+            except Exception:
+                # The directory changed under us (deleted, rebuilt, damaged): reopen or
+                # repair once, then give up loudly.
+                if attempt:
+                    raise
+                self._close_searcher()
+                self._ix = None
+        raise AssertionError("unreachable")
 
     def index_document(self, doc: Document) -> None:
         """Add or replace one document (by slug); searches see it once this returns."""
@@ -317,14 +351,17 @@ class SearchIndex:
         total: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Index ``docs`` into a fresh index beside the live one, then swap it in.
-
-        Searches keep answering from the old index during the build. Writes made by
-        other processes during the build are replaced by the swap; run catch_up after.
-        ``progress`` receives the running count about every 1% (or 100 documents).
-        """
+        """Index ``docs`` in a directory beside the live index, then swap it in; returns count."""
+        # Searches keep answering from the old index during the build. Writes other
+        # processes make meanwhile are replaced by the swap: run catch_up afterwards.
+        # ``progress`` gets the running count about every 1% (or 100 documents).
         self.index_dir.parent.mkdir(parents=True, exist_ok=True)
-        build_dir = self.index_dir.with_name(f".{self.index_dir.name}.rebuild-{uuid.uuid4().hex}")
+        prefix = f".{self.index_dir.name}.rebuild-"
+        for old in self.index_dir.parent.glob(f"{prefix}*"):
+            # Left by a rebuild that crashed (a real one takes minutes, not hours).
+            if time.time() - old.stat().st_mtime > STALE_BUILD_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        build_dir = self.index_dir.with_name(f"{prefix}{uuid.uuid4().hex}")
         every = max(1, total // 100) if total else 100
         count = 0
         try:
@@ -379,12 +416,36 @@ class SearchIndex:
             return _watermark(self._current().reader())
 
     def catch_up(self, current: dict[str, str], load: Callable[[str], Document]) -> dict:
-        """Index what changed in the database and drop what it no longer has."""
-        plan = _diff(self.indexed(), current)
-        done = {"added": 0, "updated": 0, "removed": 0}
-        if not any(plan.values()):
-            self._needs_refill = False
-            return done
+        """Index what changed in the database and drop what it no longer has; returns counts."""
+        # {"added", "updated", "removed"}, plus "failed": slugs whose ``load`` raised
+        # (skipped, so one bad article cannot block the rest; retried next time).
+        indexed = self.indexed()
+        plan = _diff(indexed, current)
+        failed: list[str] = []
+
+        def loaded(slugs: list[str]) -> Iterator[tuple[str, Document]]:
+            for slug in slugs:
+                try:
+                    yield slug, load(slug)
+                except Exception:  # noqa: BLE001 - one bad article must not stop the rest
+                    log.exception("Could not load %r for the search index", slug)
+                    failed.append(slug)
+
+        if not indexed and len(plan["added"]) > BATCH_SIZE:
+            # Refilling an empty index (after a wipe): one fresh segment is far cheaper
+            # than many batch commits, each merging the segments before it.
+            count = self.rebuild((doc for _, doc in loaded(plan["added"])), len(plan["added"]))
+            done: dict = {"added": count, "updated": 0, "removed": 0}
+        else:
+            done = self._apply(current, loaded) if any(plan.values()) else _counts()
+        self._needs_refill = False
+        if failed:
+            done["failed"] = failed
+        return done
+
+    def _apply(self, current: dict[str, str], loaded: Callable) -> dict:
+        """Write a catch-up's changes, committing in batches."""
+        done = _counts()
         with self._lock:
             writer = self._writer()
             try:
@@ -392,21 +453,23 @@ class SearchIndex:
                 plan = _diff(_watermark(writer.reader()), current)
                 pending = 0
                 for key in ("added", "updated"):
-                    for slug in plan[key]:
-                        writer.update_document(**_fields(load(slug)))
+                    for _slug, doc in loaded(plan[key]):
+                        writer.update_document(**_fields(doc))
                         done[key] += 1
                         pending += 1
                         if pending >= BATCH_SIZE:
+                            # Commit in batches so editors' saves are not locked out for long.
                             writer.commit()
-                            writer, pending = self._writer(), 0
+                            writer, pending = None, 0
+                            writer = self._writer()
                 for slug in plan["removed"]:
                     writer.delete_by_term("slug", slug)
                     done["removed"] += 1
             except BaseException:
-                writer.cancel()
+                if writer is not None:
+                    writer.cancel()
                 raise
             writer.commit()
-            self._needs_refill = False
         return done
 
     # ----- reading -------------------------------------------------------------
@@ -433,10 +496,10 @@ class SearchIndex:
                         plan = self._plan(searcher, parsed)
                         suggestion = suggestion_for(parsed, plan)
                         if not plan.is_empty():
-                            total, hits = self._run(searcher, plan, category, kind, max(1, limit))
+                            limit = min(max(1, limit), MAX_LIMIT)
+                            total, hits = self._run(searcher, plan, category, kind, limit)
                         break
                     except Exception as exc:  # noqa: BLE001 - a search box must never 500
-                        log.warning("Search failed for %r: %s", query[:200], exc)
                         hits, total, suggestion = [], 0, None
                         # Retry once only if the index reopened cleanly (a passing race).
                         if attempt or not self._failed(exc):
@@ -459,8 +522,9 @@ class SearchIndex:
 
     def _plan(self, searcher: Searcher, parsed: ParsedQuery) -> Plan:
         reader = searcher.reader()
-        self._vocabulary.sync(reader)
-        return QueryPlanner(reader, self._vocabulary, self.synonyms).plan(parsed)
+        self._spelling.sync(reader)
+        self._lengths.sync(reader)
+        return QueryPlanner(reader, self._spelling, self.synonyms).plan(parsed)
 
     def _filter(self, searcher: Searcher, name: str, value: str) -> set[int]:
         key = (name, value)
@@ -478,43 +542,24 @@ class SearchIndex:
                 allowed = docs if allowed is None else allowed & docs
         if allowed is not None and not allowed:
             return 0, []
-        if plan.required:
-            q: wq.Query = wq.And(plan.required) if len(plan.required) > 1 else plan.required[0]
-            if plan.clauses:
-                q = wq.AndMaybe(q, wq.Or(plan.clauses))
-            first = searcher.search(q, limit=limit, filter=allowed)
-            return _total(first), self._hits(first, plan)
-        if len(plan.clauses) == 1:
-            first = searcher.search(plan.clauses[0], limit=limit, filter=allowed)
-            return _total(first), self._hits(first, plan)
-        # Documents with every word first (coordination), then the best of the rest.
-        first = searcher.search(wq.And(plan.clauses), limit=limit, filter=allowed)
-        hits = self._hits(first, plan)
-        if len(hits) >= limit:
-            return _total(first), hits
-        seen = {hit.docnum for hit in first}
-        rest = searcher.search(
-            wq.Or(plan.clauses), limit=limit - len(hits), filter=allowed, mask=seen or None
-        )
-        return _total(rest) + len(seen), hits + self._hits(rest, plan)
-
-    def _hits(self, results, plan: Plan) -> list[Hit]:
+        total, top = Scorer(searcher, self._lengths).run(plan, allowed, limit)
+        highlight = plan.highlight()
         hits = []
-        for hit in results:
-            stored = hit.fields()
-            snippet = make_snippet(stored.get("body", ""), stored.get("summary", ""), plan.highlight)
+        for score, docnum in top:
+            stored = searcher.stored_fields(docnum)
+            body, summary = stored.get("body", ""), stored.get("summary", "")
             hits.append(
                 Hit(
                     slug=stored["slug"],
                     kind=stored.get("kind", ""),
                     title=stored.get("title", ""),
-                    summary=stored.get("summary", ""),
+                    summary=summary,
                     category=stored.get("category", ""),
-                    snippet=snippet,
-                    score=float(hit.score or 0.0),
+                    snippet=make_snippet(body, summary, highlight),
+                    score=round(score, 4),
                 )
             )
-        return hits
+        return total, hits
 
     def categories(self) -> list[str]:
         """Categories of the documents currently indexed, sorted."""
@@ -537,8 +582,9 @@ class SearchIndex:
             try:
                 documents = self._current().doc_count()
             except Exception as exc:  # noqa: BLE001
-                self._failed(exc)
-                return {"documents": 0, "status": "error", "reason": self._error or str(exc)}
+                reason = f"{type(exc).__name__}: {exc}"
+                self._failed(exc)  # reports what it saw, then tries to repair for next time
+                return {"documents": 0, "status": "error", "reason": reason}
             if self._needs_refill:
                 reason = "index was unreadable and has been recreated; it needs a catch-up"
                 return {"documents": documents, "status": "error", "reason": reason}
@@ -557,16 +603,13 @@ def _watermark(reader: IndexReader) -> dict[str, str]:
     return marks
 
 
+def _counts() -> dict:
+    return {"added": 0, "updated": 0, "removed": 0}
+
+
 def _diff(indexed: dict[str, str], current: dict[str, str]) -> dict[str, list[str]]:
     return {
         "added": [s for s in current if s not in indexed],
         "updated": [s for s in current if s in indexed and indexed[s] != current[s]],
         "removed": [s for s in indexed if s not in current],
     }
-
-
-def _total(results) -> int:
-    if results.has_exact_length():
-        return len(results)
-    # Block-skipping searches only estimate; never claim more than the index holds.
-    return min(results.estimated_length(), results.searcher.doc_count())

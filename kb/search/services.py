@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from sqlalchemy.orm import joinedload
 
 from kb.content.render import markdown_to_text
 from kb.extensions import db
-from kb.models import Article, ArticleVersion, SearchLog, User, sha256_text
-from kb.search.engine import Document, IndexBusy, Results, SearchIndex
+from kb.models import (
+    Article,
+    ArticleVersion,
+    CallScript,
+    CallScriptVersion,
+    SearchLog,
+    User,
+    sha256_text,
+)
+from kb.search.engine import Document, Hit, IndexBusy, Results, SearchIndex
 
 MAX_QUERY_CHARS = 500
+KINDS = ("article", "script")
+# Scripts share the index with articles and may share a slug with one (the crisis
+# protocol is both), so their index key carries a prefix.
+SCRIPT_PREFIX = "script:"
 _ready_lock = threading.Lock()
 
 
@@ -36,12 +49,10 @@ def get_index() -> SearchIndex:
     return current_app.extensions["kb_search"]
 
 
-def fingerprint(article: Article, version_sha: str) -> str:
-    """What the index must match for this article: its text and every indexed field."""
+def fingerprint(article: Article | CallScript, version_sha: str) -> str:
+    """What the index must match for an article or script: its text and indexed fields."""
     return sha256_text(
-        "\x1f".join(
-            [version_sha, article.title, article.summary, article.category, *article.tags]
-        )
+        "\x1f".join([version_sha, article.title, article.summary, article.category, *article.tags])
     )
 
 
@@ -61,6 +72,55 @@ def document_for(article: Article) -> Document:
     )
 
 
+def script_key(slug: str) -> str:
+    """The index key of a call script."""
+    return SCRIPT_PREFIX + slug
+
+
+def public_slug(hit: Hit) -> str:
+    """A hit's own slug, without the index prefix scripts carry."""
+    return hit.slug.removeprefix(SCRIPT_PREFIX) if hit.kind == "script" else hit.slug
+
+
+def result_url(hit: Hit) -> str:
+    """Where a search result links to: the article page or the script player."""
+    if hit.kind == "script":
+        return url_for("callscripts.start", slug=public_slug(hit))
+    return url_for("articles.article", slug=hit.slug)
+
+
+def document_for_script(script: CallScript) -> Document:
+    """The search document for a call script's current version."""
+    from kb.callscripts.services import definition
+
+    version = script.current_version
+    parsed = definition(version)
+    parts = [parsed.intro]
+    for step in parsed.steps.values():
+        parts += [step.title, step.say, step.alerts, step.guidance]
+        parts += [choice.label for choice in step.choices]
+    body = markdown_to_text("\n\n".join(p for p in parts if p))
+    return Document(
+        slug=script_key(script.slug),
+        kind="script",
+        title=script.title,
+        summary=script.summary,
+        tags=list(script.tags),
+        category=script.category,
+        body=body,
+        sha256=fingerprint(script, version.sha256),
+        updated_at=script.updated_at,
+    )
+
+
+def index_script(script: CallScript) -> None:
+    """Add or replace a call script in the index; raises IndexUnavailable if it is locked."""
+    try:
+        get_index().index_document(document_for_script(script))
+    except IndexBusy as error:
+        raise IndexUnavailable(str(error)) from error
+
+
 def index_article(article: Article) -> None:
     """Add or replace an article in the index; raises IndexUnavailable if it is locked."""
     try:
@@ -70,16 +130,30 @@ def index_article(article: Article) -> None:
 
 
 def current_fingerprints() -> dict[str, str]:
-    """slug -> fingerprint for every article in the database (the watermark to match)."""
+    """index key -> fingerprint for every article and script (the watermark to match)."""
     rows = db.session.execute(
         db.select(Article, ArticleVersion.sha256).join(
             ArticleVersion, Article.current_version_id == ArticleVersion.id
         )
     )
-    return {article.slug: fingerprint(article, sha) for article, sha in rows}
+    marks = {article.slug: fingerprint(article, sha) for article, sha in rows}
+    scripts = db.session.execute(
+        db.select(CallScript, CallScriptVersion.sha256).join(
+            CallScriptVersion, CallScript.current_version_id == CallScriptVersion.id
+        )
+    )
+    marks.update({script_key(script.slug): fingerprint(script, sha) for script, sha in scripts})
+    return marks
 
 
 def _load_document(slug: str) -> Document:
+    if slug.startswith(SCRIPT_PREFIX):
+        script = db.session.scalar(
+            db.select(CallScript)
+            .options(joinedload(CallScript.current_version))
+            .filter_by(slug=slug.removeprefix(SCRIPT_PREFIX))
+        )
+        return document_for_script(script)
     article = db.session.scalar(
         db.select(Article).options(joinedload(Article.current_version)).filter_by(slug=slug)
     )
@@ -119,19 +193,34 @@ def ensure_ready() -> None:
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the whole index from the database; returns the number of documents."""
+    """Rebuild the whole index (articles and scripts); returns the number of documents."""
     articles = db.session.scalars(
         db.select(Article)
         .options(joinedload(Article.current_version))
         .where(Article.current_version_id.is_not(None))
         .order_by(Article.id)
+    ).all()
+    scripts = db.session.scalars(
+        db.select(CallScript)
+        .options(joinedload(CallScript.current_version))
+        .where(CallScript.current_version_id.is_not(None))
+        .order_by(CallScript.id)
+    ).all()
+    docs = itertools.chain(
+        (document_for(a) for a in articles), (document_for_script(s) for s in scripts)
     )
-    total = db.session.scalar(
+    return get_index().rebuild(docs, total=len(articles) + len(scripts), progress=progress)
+
+
+def document_counts() -> tuple[int, int]:
+    """How many articles and scripts the database holds (what a rebuild will index)."""
+    articles = db.session.scalar(
         db.select(db.func.count(Article.id)).where(Article.current_version_id.is_not(None))
     )
-    return get_index().rebuild(
-        (document_for(a) for a in articles), total=total, progress=progress
+    scripts = db.session.scalar(
+        db.select(db.func.count(CallScript.id)).where(CallScript.current_version_id.is_not(None))
     )
+    return articles or 0, scripts or 0
 
 
 def run_search(
@@ -143,10 +232,17 @@ def run_search(
     user: User | None = None,
     source: str = "page",
 ) -> Results:
-    """Search and log the search (query, result count, user, time)."""
+    """Search and log the search (query, result count, user, time).
+
+    ``kind`` is "article", "script" or None for both; anything else is a ValueError.
+    """
+    if kind and kind not in KINDS:
+        raise ValueError(f"kind must be one of: {', '.join(KINDS)}")
     ensure_ready()
     query = query[:MAX_QUERY_CHARS]
     results = get_index().search(query, category=category or None, kind=kind, limit=limit)
+    if kind is None:
+        results.hits = scripts_after_their_articles(results.hits)
     if query.strip():
         db.session.add(
             SearchLog(
@@ -160,6 +256,40 @@ def run_search(
         )
         db.session.commit()
     return results
+
+
+def scripts_after_their_articles(hits: list[Hit]) -> list[Hit]:
+    """Move each script just below the first article it cites that also matched.
+
+    The article is the procedure and the script is built on it, so the article is read
+    first and the script is one line further down.
+    """
+    script_slugs = [public_slug(h) for h in hits if h.kind == "script"]
+    if not script_slugs:
+        return hits
+    cited = {
+        script_key(slug): set(slugs or [])
+        for slug, slugs in db.session.execute(
+            db.select(CallScript.slug, CallScriptVersion.cited_slugs)
+            .join(CallScriptVersion, CallScript.current_version_id == CallScriptVersion.id)
+            .where(CallScript.slug.in_(script_slugs))
+        )
+    }
+    order = list(hits)
+    for hit in [h for h in hits if h.kind == "script"]:
+        here = order.index(hit)
+        sources = cited.get(hit.slug, set())
+        below = next(
+            (
+                i
+                for i in range(here + 1, len(order))
+                if order[i].kind == "article" and order[i].slug in sources
+            ),
+            None,
+        )
+        if below is not None:
+            order.insert(below, order.pop(here))  # lands just after that article
+    return order
 
 
 def health() -> dict:

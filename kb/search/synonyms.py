@@ -1,32 +1,86 @@
-"""Domain synonyms for search, read from a plain text file managers can edit."""
+"""Words: how text becomes terms, which terms are equivalent, and how to spell them."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
-from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
+
+from whoosh.analysis import BiWordFilter, StandardAnalyzer, StemmingAnalyzer
+from whoosh.lang.porter import stem as porter_stem
+from whoosh.reading import IndexReader
 
 log = logging.getLogger(__name__)
 
 Terms = tuple[str, ...]
 
+# Words like "not", "no", "out", "off", "over", "up", "hold", "back" and single
+# digits ("stage 2") carry meaning on a call, so the list is deliberately short:
+# only words that never narrow a contact-centre search. "s"/"t" are the tails of
+# "tenant's" and "can't" after tokenising.
+STOP_WORDS = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have"
+    " how i if in into is it its me my of on or our s so t than that the their them"
+    " then there these they this those to was we were what when where which who"
+    " why will with would you your".split()
+)
+# Same tokens as whoosh's default pattern, minus "*" (wildcards are not syntax here).
+TOKEN_PATTERN = r"\w+(?:\.\w+)*"
+TOKEN_RE = re.compile(TOKEN_PATTERN)
+MAX_WORD_CHARS = 40
+PAIR_SEP = " "
 
-def parse_synonyms(text: str, normalise: Callable[[str], Terms]) -> dict[Terms, list[Terms]]:
+
+def text_analyzer():
+    """Analyzer for the searchable text fields: whoosh's stemming analyzer, short stop list."""
+    # minsize=1 keeps digits ("stage 2") and single letters ("band d").
+    return StemmingAnalyzer(TOKEN_PATTERN, stoplist=STOP_WORDS, minsize=1, maxsize=MAX_WORD_CHARS)
+
+
+def pair_analyzer():
+    """Analyzer for shingle fields: neighbouring stems joined ("work day") for phrases."""
+    return text_analyzer() | BiWordFilter(sep=PAIR_SEP)
+
+
+def word_analyzer():
+    """Analyzer for the unstemmed vocabulary field used for prefixes and spelling."""
+    return StandardAnalyzer(TOKEN_PATTERN, stoplist=STOP_WORDS, minsize=1, maxsize=MAX_WORD_CHARS)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Porter stem of a lower-case word (the same function the index uses)."""
+    return porter_stem(word)
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case, non-stop tokens of ``text``, as the index sees them before stemming."""
+    words = (m.group().lower() for m in TOKEN_RE.finditer(text))
+    return [w for w in words if w not in STOP_WORDS and len(w) <= MAX_WORD_CHARS]
+
+
+def normalise_terms(text: str) -> Terms:
+    """Stems of ``text`` as a tuple: the key used for synonym lookup."""
+    return tuple(stem(w) for w in words_of(text))
+
+
+# ----- synonyms -------------------------------------------------------------------
+
+
+def parse_synonyms(text: str) -> dict[Terms, list[Terms]]:
     """Map each normalised term to the other terms of every group it appears in."""
     table: dict[Terms, list[Terms]] = {}
     for line in text.splitlines():
-        line = line.split("#", 1)[0]
         group: list[Terms] = []
-        for raw in line.split(","):
-            terms = normalise(raw)
+        for raw in line.split("#", 1)[0].split(","):
+            terms = normalise_terms(raw)
             # A term made only of stop words (or punctuation) can never match anything.
             if terms and terms not in group:
                 group.append(terms)
-        if len(group) < 2:
-            continue
-        for terms in group:
+        for terms in group if len(group) > 1 else ():
             others = table.setdefault(terms, [])
             others.extend(t for t in group if t != terms and t not in others)
     return table
@@ -35,9 +89,8 @@ def parse_synonyms(text: str, normalise: Callable[[str], Terms]) -> dict[Terms, 
 class Synonyms:
     """Synonym groups from a file, reloaded when the file changes (no reindex needed)."""
 
-    def __init__(self, path: str | Path | None, normalise: Callable[[str], Terms]) -> None:
+    def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path else None
-        self._normalise = normalise
         self._table: dict[Terms, list[Terms]] = {}
         self._max_words = 1
         self._stamp: tuple[int, int] | None = None
@@ -71,7 +124,108 @@ class Synonyms:
             except OSError as exc:
                 log.warning("Could not read synonyms file %s: %s", self.path, exc)
                 return
-            table = parse_synonyms(text, self._normalise)
-            self._table = table
-            self._max_words = max((len(t) for t in table), default=1)
+            self._table = parse_synonyms(text)
+            self._max_words = max((len(t) for t in self._table), default=1)
             self._stamp = stamp
+
+
+# ----- spelling -------------------------------------------------------------------
+
+
+def max_edits(word: str) -> int:
+    """Typos tolerated in a word: none when short (too many false friends), two when long."""
+    if len(word) < 4 or not word.isalpha():
+        return 0
+    return 1 if len(word) < 9 else 2
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one insertion, deletion, substitution or swap."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) > 1 or a == b:
+        return False
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    swapped = a[i : i + 2] == b[i : i + 2][::-1]
+    return a[i + 1 :] == b[i + 1 :] or (swapped and a[i + 2 :] == b[i + 2 :])
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Edits between two words, a swap of neighbours counting one; > limit means too far."""
+    # Trim the common ends first: typos are local, so the table covers a few letters.
+    i, la, lb = 0, len(a), len(b)
+    while i < la and i < lb and a[i] == b[i]:
+        i += 1
+    while la > i and lb > i and a[la - 1] == b[lb - 1]:
+        la, lb = la - 1, lb - 1
+    a, b = a[i:la], b[i:lb]
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    if not a or not b:
+        return max(len(a), len(b))
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for x in range(1, len(a) + 1):
+        cur = [x] + [0] * len(b)
+        for y in range(1, len(b) + 1):
+            best = min(prev[y] + 1, cur[y - 1] + 1, prev[y - 1] + (a[x - 1] != b[y - 1]))
+            if x > 1 and y > 1 and a[x - 1] == b[y - 2] and a[x - 2] == b[y - 1]:
+                best = min(best, prev2[y - 2] + 1)
+            cur[y] = best
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class Spelling:
+    """Indexed words bucketed by first letters and length, cached per index segment."""
+
+    # Segments never change once written, so a commit only costs reading the new
+    # (usually tiny) segment's lexicon; a big merged segment is read once per process.
+
+    def __init__(self, fieldname: str = "words") -> None:
+        self.fieldname = fieldname
+        self._buckets: dict[str, dict[tuple[str, int], list[str]]] = {}
+        self._live: list[tuple[str, IndexReader]] = []
+
+    def sync(self, reader: IndexReader) -> None:
+        """Follow the reader's segments, forgetting merged-away ones."""
+        self._live = [
+            (leaf.segment().segment_id(), leaf)
+            for leaf, _offset in reader.leaf_readers()
+            if leaf.segment() is not None
+        ]
+        live = {segid for segid, _ in self._live}
+        self._buckets = {k: v for k, v in self._buckets.items() if k in live}
+
+    def near(self, word: str, maxdist: int) -> dict[str, int]:
+        """Indexed words one edit from ``word``, else two; they share its first letter(s)."""
+        # Buckets keep this to a few hundred cheap comparisons, where whoosh's FuzzyTerm
+        # walks the lexicon (~0.1-1 s at 10,000 documents).
+        found = {c: 1 for c in self._candidates(word, 1) if one_edit(word, c)}
+        if not found and maxdist >= 2:
+            found = {c: 2 for c in self._candidates(word, 2) if edit_distance(word, c, 2) <= 2}
+        return found
+
+    def _candidates(self, word: str, dist: int) -> set[str]:
+        """Words sharing the first ``dist`` letters, within ``dist`` of the length."""
+        out: set[str] = set()
+        head, size = word[:dist], len(word)
+        for segid, leaf in self._live:
+            buckets = self._buckets.get(segid)
+            if buckets is None:
+                buckets = self._buckets[segid] = {}
+                for btext in leaf.lexicon(self.fieldname):
+                    w = btext.decode("utf-8")
+                    if w.isalpha():
+                        buckets.setdefault((w[:1], len(w)), []).append(w)
+                        buckets.setdefault((w[:2], len(w)), []).append(w)
+            for length in range(size - dist, size + dist + 1):
+                out.update(buckets.get((head, length), ()))
+        out.discard(word)
+        return out

@@ -7,19 +7,35 @@ from flask_login import current_user
 
 from kb.articles.services import categories
 from kb.search import bp
-from kb.search.services import run_search
+from kb.search.services import KINDS, public_slug, result_url, run_search
+
+KIND_LABELS = {"article": "Articles", "script": "Call scripts"}
+
+
+@bp.app_template_global("result_url")
+def _result_url(hit) -> str:
+    return result_url(hit)
+
+
+@bp.app_template_global("result_slug")
+def _result_slug(hit) -> str:
+    return public_slug(hit)
 
 
 @bp.route("/search")
 def search():
-    """Search results for ``q``, optionally within one category."""
+    """Search results for ``q``, optionally within one category or one kind."""
     query = request.args.get("q", "")
     category = request.args.get("category", "")
-    results = run_search(query, category=category, limit=20, user=current_user)
+    kind = request.args.get("kind", "")
+    kind = kind if kind in KINDS else ""  # the page shrugs off a bad kind; the API says 400
+    results = run_search(query, category=category, kind=kind or None, limit=20, user=current_user)
     return render_template(
         "search/results.html",
         query=query,
         category=category,
+        kind=kind,
+        kinds=KIND_LABELS,
         results=results,
         categories=categories(),
     )

@@ -1,13 +1,63 @@
-"""Placeholder page, replaced as the feature is built."""
+"""Hold timer: counts a hold up, prompts the agent to check back, counts holds per call."""
 
 from __future__ import annotations
 
-from flask import render_template_string
+from flask import current_app, render_template, request
 
+from kb.extensions import db
+from kb.models import CallScript
 from kb.tools import bp
+
+DEFAULT_CHECKIN_SECONDS = 45
+MIN_CHECKIN_SECONDS = 5
+MAX_CHECKIN_SECONDS = 600
+HOLD_SCRIPT_SLUG = "hold-etiquette"
+
+
+def checkin_interval(requested: str | None, default: object = DEFAULT_CHECKIN_SECONDS) -> int:
+    """Seconds between check-ins: ?interval=N if it is a whole number, else the setting.
+
+    Either is clamped to 5-600 seconds, so a typo cannot silence the prompt.
+    """
+    for value in (requested, default):
+        try:
+            seconds = int(str(value).strip())
+        except (TypeError, ValueError):
+            continue
+        return max(MIN_CHECKIN_SECONDS, min(MAX_CHECKIN_SECONDS, seconds))
+    return DEFAULT_CHECKIN_SECONDS
+
+
+def describe_seconds(seconds: int) -> str:
+    """A duration in words: '45 seconds', '1 minute', '1 minute 30 seconds'."""
+    minutes, rest = divmod(seconds, 60)
+    parts = []
+    if minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    if rest or not minutes:
+        parts.append(f"{rest} second{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
+def hold_script_url() -> str | None:
+    """The hold etiquette call script's address, once that script has been imported."""
+    found = db.session.scalar(
+        db.select(CallScript.id)
+        .filter_by(slug=HOLD_SCRIPT_SLUG)
+        .where(CallScript.current_version_id.is_not(None))
+    )
+    return f"/scripts/{HOLD_SCRIPT_SLUG}/" if found else None
 
 
 @bp.route("/hold")
 def hold():
-    """Placeholder."""
-    return render_template_string("{% extends 'base.html' %}{% block content %}<h1>hold</h1>{% endblock %}")
+    """The hold timer, with the words to say when asking, checking back and returning."""
+    setting = current_app.config.get("KB_HOLD_CHECKIN_SECONDS", DEFAULT_CHECKIN_SECONDS)
+    interval = checkin_interval(request.args.get("interval"), setting)
+    return render_template(
+        "tools/hold.html",
+        interval=interval,
+        interval_words=describe_seconds(interval),
+        overridden=interval != checkin_interval(None, setting),
+        script_url=hold_script_url(),
+    )

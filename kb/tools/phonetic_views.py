@@ -1,13 +1,77 @@
-"""Placeholder page, replaced as the feature is built."""
+"""Phonetic speller pages: the speller, its live result fragment, the reference card."""
 
 from __future__ import annotations
 
-from flask import render_template_string
+from flask import render_template, request
 
 from kb.tools import bp
+from kb.tools.phonetic import (
+    DIGITS,
+    LETTERS,
+    MAX_TEXT_LENGTH,
+    MODES,
+    SYMBOLS,
+    PhoneticInputError,
+    Spelling,
+    spell,
+)
+
+# Spellings the card mentions as "also heard"; the reader accepts these and a few more.
+CARD_VARIANTS = {
+    "A": "Alpha",
+    "J": "Juliet",
+    "W": "Whisky",
+    "9": "Niner",
+    "0": "Nought",
+    "-": "Hyphen",
+    ".": "Point, full stop",
+    "/": "Stroke",
+}
+
+
+def _spell_from_request() -> tuple[str, str, Spelling | None, str | None]:
+    """The text and mode asked for, the spelling, and an error message for people."""
+    text = request.args.get("text", "")
+    mode = request.args.get("mode", "auto")
+    if mode not in MODES:
+        mode = "auto"
+    if not text.strip():
+        return text, mode, None, None
+    try:
+        return text, mode, spell(text, mode), None
+    except PhoneticInputError as error:
+        return text, mode, None, str(error)
 
 
 @bp.route("/phonetic")
 def phonetic():
-    """Placeholder."""
-    return render_template_string("{% extends 'base.html' %}{% block content %}<h1>phonetic</h1>{% endblock %}")
+    """The speller: a form that works without JavaScript and updates as you type with it."""
+    text, mode, result, error = _spell_from_request()
+    return render_template(
+        "tools/phonetic.html",
+        text=text,
+        mode=mode,
+        result=result,
+        error=error,
+        max_length=MAX_TEXT_LENGTH,
+    ), (400 if error else 200)
+
+
+@bp.route("/phonetic/result")
+def phonetic_result():
+    """Just the result, for the page's live update as the agent types."""
+    _text, mode, result, error = _spell_from_request()
+    page = render_template("tools/_phonetic_result.html", mode=mode, result=result, error=error)
+    return page, (400 if error else 200)
+
+
+@bp.route("/phonetic/card")
+def phonetic_card():
+    """A printable one-page reference card of the alphabet, digits and symbols."""
+    return render_template(
+        "tools/phonetic_card.html",
+        letters=LETTERS,
+        digits=DIGITS,
+        symbols=SYMBOLS,
+        variants=CARD_VARIANTS,
+    )

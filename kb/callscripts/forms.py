@@ -1,0 +1,12 @@
+"""Forms for call script review (the player's capture fields are plain GET inputs)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+
+class MarkReviewedForm(FlaskForm):
+    """A manager confirms the script still matches the articles it cites (CSRF-protected)."""
+
+    submit = SubmitField("Mark reviewed")

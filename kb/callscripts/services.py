@@ -1,0 +1,426 @@
+"""Call script rules: importing versions, walking steps, call summaries and script review."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+
+from sqlalchemy.orm import joinedload
+
+from kb.articles.services import ImportReport
+from kb.callscripts.format import (
+    CaptureField,
+    ParsedScript,
+    ScriptInvalid,
+    Step,
+    parse_script,
+    parse_script_text,
+)
+from kb.callscripts.walk import call_summary, choice_between, is_valid_path, shortest_path
+from kb.content.loader import ContentError, article_files
+from kb.content.render import render_markdown
+from kb.extensions import db
+from kb.models import (
+    Article,
+    ArticleVersion,
+    AuditLog,
+    CallScript,
+    CallScriptVersion,
+    User,
+    sha256_text,
+    utcnow,
+)
+
+MAX_PATH_STEPS = 100  # a longer path is cut back to the shortest route
+SHORT_VALUE_CHARS = 200
+LONG_VALUE_CHARS = 2000
+
+
+class ScriptNotFound(LookupError):
+    """No call script has this slug."""
+
+
+class StepNotFound(LookupError):
+    """The script has no step with this id."""
+
+
+class PathInvalid(ValueError):
+    """The path in the request is not a route through the script; ``path`` is a valid one."""
+
+    def __init__(self, path: list[str]):
+        super().__init__("path does not match the script")
+        self.path = path
+
+
+class NotAllowed(PermissionError):
+    """The user's role does not allow this."""
+
+
+@dataclass(frozen=True)
+class Cited:
+    """An article shown beside a step."""
+
+    slug: str
+    title: str
+    summary: str
+    fragment: str = ""
+
+
+@dataclass(frozen=True)
+class ChangedCitation:
+    """A cited article whose current version is newer than the one last reviewed."""
+
+    slug: str
+    title: str
+    reviewed_version: int | None
+    current_version: int
+
+
+@dataclass
+class PlayerState:
+    """Everything the player shows for one step of one call."""
+
+    script: CallScript
+    definition: ParsedScript
+    step: Step
+    path: list[str]
+    values: dict[str, str]
+    say_html: str
+    guidance_html: str
+    alerts_html: str
+    cited: list[Cited]
+    trail: list[tuple[Step, str]]  # each step in the path and the answer chosen there
+    summary: str | None = None
+    carried: dict[str, str] = field(default_factory=dict)  # values not asked for here
+    intro_html: str = ""
+
+    @property
+    def at_start(self) -> bool:
+        """True on the script's first step, before any choice."""
+        return not self.path and self.step.id == self.definition.start
+
+    @property
+    def back_to(self) -> str | None:
+        """The step Back returns to."""
+        return self.path[-1] if self.path else None
+
+    @property
+    def fields(self) -> list[tuple[CaptureField, str]]:
+        """This step's capture fields with their current values."""
+        return [(f, self.values.get(f.key, "")) for f in self.step.capture]
+
+    @property
+    def captured(self) -> list[tuple[CaptureField, str]]:
+        """Every non-empty value captured so far, in script order."""
+        return [(f, self.values[f.key]) for f in self.definition.fields.values()
+                if self.values.get(f.key)]
+
+
+# ----- import -------------------------------------------------------------------------
+
+
+def article_versions() -> dict[str, int]:
+    """slug -> current version number of every article."""
+    rows = db.session.execute(
+        db.select(Article.slug, ArticleVersion.number).join(
+            ArticleVersion, Article.current_version_id == ArticleVersion.id
+        )
+    )
+    return {slug: number for slug, number in rows}
+
+
+def save_script_version(
+    script: CallScript | None,
+    parsed: ParsedScript,
+    *,
+    author: User | None = None,
+    current_articles: Mapping[str, int] | None = None,
+) -> tuple[CallScript, bool]:
+    """Apply ``parsed`` to a script, adding a version only when the file changed.
+
+    Cited articles met for the first time are recorded at their current version; ones
+    already recorded keep their reviewed version, so a rewrite never clears a review
+    flag silently. The caller commits.
+    """
+    current_articles = current_articles if current_articles is not None else article_versions()
+    if script is None:
+        script = CallScript(slug=parsed.slug, created_at=utcnow(), reviewed_citations={})
+        db.session.add(script)
+    script.title = parsed.title
+    script.category = parsed.category
+    script.tags = list(parsed.tags)
+    script.summary = parsed.summary
+    script.owner = parsed.owner
+    script.source_path = parsed.path or script.source_path
+
+    current = script.current_version
+    sha = sha256_text(parsed.source)
+    if current is not None and current.sha256 == sha:
+        if db.session.is_modified(script):
+            script.updated_at = utcnow()
+        return script, False
+
+    number = (current.number if current else 0) + 1
+    cited = parsed.cited_slugs
+    version = CallScriptVersion(
+        script=script,
+        number=number,
+        title=parsed.title,
+        markdown=parsed.source,
+        sha256=sha,
+        cited_slugs=cited,
+        author_id=author.id if author else None,
+        change_summary=parsed.change_summary or ("First version" if number == 1 else "Updated"),
+        created_at=utcnow(),
+    )
+    db.session.add(version)
+    db.session.flush()
+    reviewed = dict(script.reviewed_citations or {})
+    for slug in cited:
+        if slug not in reviewed and slug in current_articles:
+            reviewed[slug] = current_articles[slug]
+    script.reviewed_citations = {slug: reviewed[slug] for slug in cited if slug in reviewed}
+    script.current_version = version
+    script.updated_at = version.created_at
+    db.session.add(
+        AuditLog(
+            user_id=author.id if author else None,
+            action="callscript.version",
+            target=parsed.slug,
+            detail={"version": number, "sha256": sha, "source": parsed.path},
+        )
+    )
+    return script, True
+
+
+def import_scripts(directory: Path) -> ImportReport:
+    """Load every script file under ``directory``; bad files are reported and skipped."""
+    report = ImportReport()
+    current_articles = article_versions()
+    known = set(current_articles)
+    by_slug: dict[str, list[ParsedScript]] = {}
+    for path in article_files(directory):
+        try:
+            item = parse_script(path, root=directory.parent, known_articles=known)
+        except ScriptInvalid as error:
+            report.errors.extend(error.errors)
+            continue
+        except ContentError as error:
+            report.errors.append(error)
+            continue
+        by_slug.setdefault(item.slug, []).append(item)
+    parsed: dict[str, ParsedScript] = {}
+    for slug, items in by_slug.items():
+        if len(items) == 1:
+            parsed[slug] = items[0]
+            continue
+        paths = [item.path for item in items]
+        for path in paths:
+            others = ", ".join(p for p in paths if p != path)
+            report.errors.append(ContentError(path, f"duplicate script slug {slug!r}, also "
+                                              f"used by {others}; neither file was imported"))
+
+    existing = {
+        s.slug: s
+        for s in db.session.scalars(
+            db.select(CallScript).options(joinedload(CallScript.current_version))
+        )
+    }
+    changed: list[CallScript] = []
+    for slug, item in parsed.items():
+        script = existing.get(slug)
+        was_new = script is None
+        script, new_version = save_script_version(
+            script, item, current_articles=current_articles
+        )
+        if new_version:
+            (report.created if was_new else report.updated).append(slug)
+            changed.append(script)
+        else:
+            report.unchanged.append(slug)
+            if db.session.is_modified(script):
+                changed.append(script)
+    db.session.commit()
+
+    from kb.search.services import IndexUnavailable, index_script
+
+    for script in changed:
+        try:
+            index_script(script)
+        except IndexUnavailable as error:
+            report.warnings.append(f"script {script.slug}: not indexed yet ({error}); "
+                                   "it will be indexed at the next start or reindex")
+    return report
+
+
+# ----- reading ------------------------------------------------------------------------
+
+
+def list_scripts() -> list[CallScript]:
+    """Every script with a version, by title."""
+    return db.session.scalars(
+        db.select(CallScript)
+        .where(CallScript.current_version_id.is_not(None))
+        .order_by(CallScript.title)
+    ).all()
+
+
+def get_script(slug: str) -> CallScript:
+    """The script with this slug; raises ScriptNotFound."""
+    script = db.session.scalar(
+        db.select(CallScript)
+        .options(joinedload(CallScript.current_version))
+        .filter_by(slug=slug)
+    )
+    if script is None or script.current_version is None:
+        raise ScriptNotFound(slug)
+    return script
+
+
+def definition(version: CallScriptVersion) -> ParsedScript:
+    """The parsed steps of a stored version (cached: versions never change)."""
+    return _parse_cached(version.id, version.sha256, version.markdown, version.script.slug)
+
+
+@lru_cache(maxsize=128)
+def _parse_cached(_version_id: int, _sha: str, text: str, slug: str) -> ParsedScript:
+    return parse_script_text(text, f"{slug}.md", slug=slug)
+
+
+@lru_cache(maxsize=1024)
+def _html(text: str) -> str:
+    return render_markdown(text).html if text else ""
+
+
+def clean_values(script: ParsedScript, args: Mapping[str, str]) -> dict[str, str]:
+    """The captured values in a request: only the script's fields, trimmed and capped."""
+    values = {}
+    for key, item in script.fields.items():
+        value = (args.get(key) or "").replace("\r\n", "\n").strip()
+        if value:
+            limit = LONG_VALUE_CHARS if item.long else SHORT_VALUE_CHARS
+            values[key] = value[:limit] if item.long else " ".join(value.split())[:limit]
+    return values
+
+
+def parse_path(text: str) -> list[str]:
+    """The step ids in a ``path`` query value ("opening,identity")."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def open_step(
+    slug: str, step_id: str | None, path: list[str], args: Mapping[str, str]
+) -> PlayerState:
+    """One step of a call: raises ScriptNotFound, StepNotFound, or PathInvalid with a fix."""
+    script = get_script(slug)
+    parsed = definition(script.current_version)
+    step_id = step_id or parsed.start
+    step = parsed.steps.get(step_id)
+    if step is None:
+        raise StepNotFound(step_id)
+    if len(path) > MAX_PATH_STEPS or not is_valid_path(parsed, path, step_id):
+        raise PathInvalid(shortest_path(parsed, step_id) or [])
+    values = clean_values(parsed, args)
+    here = {f.key for f in step.capture}
+    route = [*path, step_id]
+    trail = [(parsed.steps[a], choice_between(parsed, a, b).label)
+             for a, b in pairwise(route)]
+    return PlayerState(
+        script=script,
+        definition=parsed,
+        step=step,
+        path=path,
+        values=values,
+        say_html=_html(step.say),
+        guidance_html=_html(step.guidance),
+        alerts_html=_html(step.alerts),
+        cited=cited_articles(step),
+        trail=trail,
+        summary=call_summary(parsed, path, step_id, values, script.current_version.number)
+        if step.end else None,
+        carried={k: v for k, v in values.items() if k not in here},
+        intro_html=_html(parsed.intro) if not path else "",
+    )
+
+
+def cited_articles(step: Step) -> list[Cited]:
+    """The articles a step cites, with their quick answers, in the order cited."""
+    if not step.cites:
+        return []
+    slugs = [c.slug for c in step.cites]
+    found = {
+        a.slug: a for a in db.session.scalars(db.select(Article).where(Article.slug.in_(slugs)))
+    }
+    return [
+        Cited(c.slug, found[c.slug].title, found[c.slug].summary, c.fragment)
+        for c in step.cites
+        if c.slug in found
+    ]
+
+
+# ----- review -------------------------------------------------------------------------
+
+
+def changed_citations(
+    script: CallScript, current: Mapping[str, int] | None = None
+) -> list[ChangedCitation]:
+    """Cited articles with a version newer than the one the script was last reviewed against."""
+    current = current if current is not None else article_versions()
+    reviewed = script.reviewed_citations or {}
+    cited = script.current_version.cited_slugs if script.current_version else []
+    changed = [
+        (slug, reviewed.get(slug), current[slug])
+        for slug in cited
+        if slug in current and (reviewed.get(slug) or 0) < current[slug]
+    ]
+    if not changed:
+        return []
+    rows = db.session.execute(
+        db.select(Article.slug, Article.title).where(Article.slug.in_([c[0] for c in changed]))
+    )
+    titles = {slug: title for slug, title in rows}
+    return [ChangedCitation(slug, titles.get(slug, slug), old, new) for slug, old, new in changed]
+
+
+def scripts_needing_review() -> list[tuple[CallScript, list[ChangedCitation]]]:
+    """Scripts with a cited article changed since their last review, by title."""
+    current = article_versions()
+    found = []
+    for script in db.session.scalars(
+        db.select(CallScript)
+        .options(joinedload(CallScript.current_version))
+        .where(CallScript.current_version_id.is_not(None))
+        .order_by(CallScript.title)
+    ):
+        changed = changed_citations(script, current)
+        if changed:
+            found.append((script, changed))
+    return found
+
+
+def mark_reviewed(slug: str, user: User) -> CallScript:
+    """Record that a manager checked the script against its cited articles' current versions."""
+    if user is None or not user.is_authenticated or not user.has_role("manager"):
+        raise NotAllowed("Only managers can mark a script as reviewed.")
+    script = get_script(slug)
+    current = article_versions()
+    before = dict(script.reviewed_citations or {})
+    after = {s: current[s] for s in script.current_version.cited_slugs if s in current}
+    script.reviewed_citations = after
+    script.reviewed_by_id = user.id
+    script.reviewed_at = utcnow()
+    db.session.add(
+        AuditLog(
+            user_id=user.id,
+            action="callscript.reviewed",
+            target=slug,
+            detail={"version": script.current_version.number, "before": before,
+                    "after": after},
+        )
+    )
+    db.session.commit()
+    return script
+

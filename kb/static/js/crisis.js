@@ -1,0 +1,67 @@
+// Crisis pages: Copy buttons for helpline numbers, and focus on a form's error summary.
+// Without this file the numbers are still selectable fields and tel: links; the Copy
+// buttons simply stay hidden.
+(function () {
+  "use strict";
+
+  var status = document.getElementById("copy-status");
+
+  function announce(message) {
+    if (!status) { return; }
+    status.textContent = "";
+    // A fresh text node is announced even when the same number is copied twice.
+    window.setTimeout(function () { status.textContent = message; }, 50);
+  }
+
+  function fallbackCopy(field) {
+    field.focus();
+    field.select();
+    try {
+      return document.execCommand("copy");
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function copy(field) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(field.value).then(
+        function () { return true; },
+        function () { return fallbackCopy(field); }
+      );
+    }
+    return Promise.resolve(fallbackCopy(field));
+  }
+
+  function setup(button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    var label = button.firstChild; // the visible "Copy" text node
+    var timer = null;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      copy(field).then(function (ok) {
+        window.clearTimeout(timer);
+        label.textContent = ok ? "Copied" : "Select and copy";
+        if (ok) {
+          announce("Copied " + field.value);
+        } else {
+          field.focus();
+          field.select();
+          announce("Press Control C to copy " + field.value);
+        }
+        timer = window.setTimeout(function () { label.textContent = "Copy"; }, 2000);
+      });
+    });
+  }
+
+  // Clicking or tabbing into a number selects all of it, ready for Ctrl+C.
+  document.querySelectorAll("[data-copy-source]").forEach(function (field) {
+    field.addEventListener("focus", function () { field.select(); });
+  });
+  document.querySelectorAll("button[data-copy]").forEach(setup);
+
+  // After a refused form, start at the list of problems (each links to its field).
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
+})();

@@ -1,0 +1,314 @@
+"""NATO phonetic spelling and reading it back: plain functions, no Flask."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MAX_TEXT_LENGTH = 500
+MODES = ("auto", "encode", "decode")
+
+# The display spelling is NATO's own (Alfa, Juliett); the common variants are accepted
+# when reading back, below.
+LETTERS: dict[str, str] = {
+    "A": "Alfa", "B": "Bravo", "C": "Charlie", "D": "Delta", "E": "Echo", "F": "Foxtrot",
+    "G": "Golf", "H": "Hotel", "I": "India", "J": "Juliett", "K": "Kilo", "L": "Lima",
+    "M": "Mike", "N": "November", "O": "Oscar", "P": "Papa", "Q": "Quebec", "R": "Romeo",
+    "S": "Sierra", "T": "Tango", "U": "Uniform", "V": "Victor", "W": "Whiskey",
+    "X": "X-ray", "Y": "Yankee", "Z": "Zulu",
+}  # fmt: skip
+DIGITS: dict[str, str] = {
+    "0": "Zero", "1": "One", "2": "Two", "3": "Three", "4": "Four",
+    "5": "Five", "6": "Six", "7": "Seven", "8": "Eight", "9": "Nine",
+}  # fmt: skip
+SYMBOLS: dict[str, str] = {
+    " ": "Space", "-": "Dash", "@": "At", ".": "Dot", "/": "Slash", "_": "Underscore",
+    "'": "Apostrophe", "&": "Ampersand", "+": "Plus", ",": "Comma", "#": "Hash",
+    "(": "Open bracket", ")": "Close bracket", ":": "Colon",
+}  # fmt: skip
+ALPHABET: dict[str, str] = {**LETTERS, **DIGITS, **SYMBOLS}
+
+# Other words people say (or type) for the same character. Keys are lower case, with
+# words separated by one space ("x ray" also covers "X-ray" once separators are split).
+VARIANTS: dict[str, str] = {
+    "alpha": "A", "juliet": "J", "whisky": "W", "xray": "X", "x ray": "X", "exray": "X",
+    "nought": "0", "wun": "1", "tree": "3", "fower": "4", "fife": "5",
+    "niner": "9", "hyphen": "-", "minus": "-", "at sign": "@", "point": ".",
+    "period": ".", "full stop": ".", "forward slash": "/", "stroke": "/",
+    "under score": "_", "and sign": "&", "hash sign": "#", "left bracket": "(",
+    "right bracket": ")", "blank": " ",
+}  # fmt: skip
+WORDS: dict[str, str] = {
+    **{word.lower().replace("-", " "): char for char, word in ALPHABET.items()},
+    **VARIANTS,
+}
+# Read-back input is split on these: spaces, commas, full stops, hyphens, slashes.
+_SEPARATORS = re.compile(r"[\s,;.:\-\u2010-\u2015/|]+")
+_EDGE_PUNCTUATION = "\"'`\u2018\u2019\u201c\u201d()[]{}!?<>"
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+LONG_RUN = 6  # runs longer than this are split into chunks of at most CHUNK characters
+CHUNK = 4
+UNREAD_NOTE = "Not a word we recognise; kept as typed"
+
+
+class PhoneticInputError(ValueError):
+    """Text that cannot be spelled; the message is for people."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One character and the word to say for it; unknown characters keep themselves."""
+
+    char: str
+    word: str
+    known: bool = True
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """The character as shown on screen (a space is invisible, so it is named)."""
+        return "space" if self.char.isspace() else self.char
+
+    @property
+    def is_separator(self) -> bool:
+        """True for spaces and symbols, which read as their own chunk."""
+        return self.known and not self.char.isalnum()
+
+    def to_json(self) -> dict:
+        """The entry as a JSON object."""
+        return {"char": self.char, "word": self.word, "known": self.known, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A word (or words) heard when reading back, and the character it stands for."""
+
+    heard: str
+    char: str
+    known: bool = True
+
+    def to_json(self) -> dict:
+        """The reading as a JSON object."""
+        return {"heard": self.heard, "char": self.char, "known": self.known}
+
+
+def encode(text: str) -> list[Entry]:
+    """Spell text character by character; characters outside the alphabet are flagged."""
+    return [_encode_char(char) for char in unicodedata.normalize("NFC", text)]
+
+
+def _encode_char(char: str) -> Entry:
+    # ASCII only: "ı".upper() is "I" and "ſ".upper() is "S", but neither is that letter.
+    if char.isascii() and char.upper() in ALPHABET:
+        return Entry(char, ALPHABET[char.upper()])
+    if char.isspace():
+        return Entry(char, "Space")
+    word = char if char.isprintable() else f"U+{ord(char):04X}"
+    return Entry(char, word, known=False, note=describe(char))
+
+
+def describe(char: str) -> str:
+    """A plain description of a character outside the alphabet, to say or check."""
+    name = unicodedata.name(char, "")
+    text = name.capitalize() if name else f"Character U+{ord(char):04X}"
+    base = unicodedata.normalize("NFKD", char)[:1].upper()
+    if base != char.upper() and base in LETTERS:
+        text += f" (like {LETTERS[base]}, with an accent or mark)"
+    elif name and not name.startswith(("LATIN", "DIGIT")) and char.isalpha():
+        text += " (not an English letter, even if it looks like one)"
+    return text
+
+
+def spoken(entries: list[Entry]) -> str:
+    """The words as one line to read out: 'Sierra Echo One'."""
+    return " ".join(entry.word for entry in entries)
+
+
+def read(text: str) -> list[Reading]:
+    """Read NATO words (and variants, digits, 'S for Sugar') back into characters."""
+    tokens = [t.strip(_EDGE_PUNCTUATION) for t in _SEPARATORS.split(text)]
+    tokens = [t for t in tokens if t]
+    readings: list[Reading] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        pair = " ".join(tokens[i : i + 2]).lower()
+        if i + 1 < len(tokens) and pair in WORDS:
+            readings.append(Reading(" ".join(tokens[i : i + 2]), WORDS[pair]))
+            i += 2
+        elif token.lower() in WORDS:
+            readings.append(Reading(token, WORDS[token.lower()]))
+            i += 1
+        elif _is_ascii_char(token) and i + 2 < len(tokens) and tokens[i + 1].lower() == "for":
+            # "S for Sugar": the caller named the letter, whatever word they used for it.
+            readings.append(Reading(" ".join(tokens[i : i + 3]), token.upper()))
+            i += 3
+        elif _is_ascii_char(token) or (token.isascii() and token.isdigit()):
+            readings.append(Reading(token, token.upper()))
+            i += 1
+        else:
+            readings.append(Reading(token, token, known=False))
+            i += 1
+    return readings
+
+
+def _is_ascii_char(token: str) -> bool:
+    return len(token) == 1 and token.isascii() and token.isalnum()
+
+
+def decode(text: str) -> str:
+    """The text that NATO words spell: decode('Sierra Echo One') == 'SE1'."""
+    return "".join(reading.char for reading in read(text))
+
+
+def looks_like_words(text: str) -> bool:
+    """True when text reads as NATO words: two or more, and at least three in four known.
+
+    One word alone ("Mike", "Victor") is more likely a name to spell out, and a slip of
+    the keyboard in a longer read-back ("Sierra Echo One Oen") still reads back, flagged.
+    """
+    readings = read(text)
+    words = [r for r in readings if len(r.heard) > 1 and not r.heard.isdigit()]
+    known = sum(1 for r in words if r.known)
+    return known >= 2 and 3 * (len(words) - known) <= known
+
+
+def postcode(text: str) -> str | None:
+    """A UK postcode written the standard way ('SW1A 1AA'), or None if text is not one."""
+    match = _POSTCODE.match(" ".join(text.upper().split()))
+    return f"{match.group(1)} {match.group(2)}" if match else None
+
+
+def chunks(entries: list[Entry]) -> list[list[Entry]]:
+    """Split a spelling into short groups to read with a pause between them."""
+    groups: list[list[Entry]] = []
+    run: list[Entry] = []
+    for entry in entries:
+        if entry.is_separator:
+            groups.extend(_split_run(run))
+            groups.append([entry])
+            run = []
+        else:
+            run.append(entry)
+    groups.extend(_split_run(run))
+    return groups
+
+
+def _split_run(run: list[Entry]) -> list[list[Entry]]:
+    if not run:
+        return []
+    code = postcode("".join(entry.char for entry in run))
+    if code:  # a postcode typed without its space still reads in two halves
+        cut = len(run) - 3
+        return [run[:cut], run[cut:]]
+    if len(run) <= LONG_RUN:
+        return [run]
+    count = -(-len(run) // CHUNK)
+    size, extra = divmod(len(run), count)
+    groups, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        groups.append(run[start:end])
+        start = end
+    return groups
+
+
+def case_hint(text: str) -> str | None:
+    """'lower', 'mixed' or None, so the agent knows to say 'all lower case' or 'capital'."""
+    letters = [char for char in text if char.isascii() and char.isalpha()]
+    if not letters or all(char.isupper() for char in letters):
+        return None
+    return "lower" if all(char.islower() for char in letters) else "mixed"
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """The answer to one request: what was typed, how it was read, and the words to say."""
+
+    text: str
+    mode: str
+    entries: list[Entry]
+    readings: list[Reading] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[str]:
+        """One word per character (or per unrecognised word when reading back)."""
+        return [entry.word for entry in self.entries]
+
+    @property
+    def spoken(self) -> str:
+        """The words as one line."""
+        return spoken(self.entries)
+
+    @property
+    def decoded(self) -> str:
+        """The characters the NATO words stand for (reading back only)."""
+        return "".join(reading.char for reading in self.readings)
+
+    @property
+    def unknown(self) -> list[str]:
+        """Characters (or words, reading back) that are not in the alphabet."""
+        if self.mode == "decode":
+            return [r.heard for r in self.readings if not r.known]
+        return [entry.char for entry in self.entries if not entry.known]
+
+    @property
+    def chunks(self) -> list[list[Entry]]:
+        """The spelling in short groups."""
+        return chunks(self.entries)
+
+    @property
+    def postcode(self) -> str | None:
+        """The postcode, when the text is one."""
+        return postcode(self.decoded if self.mode == "decode" else self.text)
+
+    @property
+    def case_hint(self) -> str | None:
+        """Whether letter case needs saying (spelling out only; never for postcodes)."""
+        if self.mode != "encode" or self.postcode:
+            return None
+        return case_hint(self.text)
+
+    def to_json(self) -> dict:
+        """The API shape: text, words and spoken (DESIGN.md), with extras."""
+        data = {
+            "text": self.text,
+            "mode": self.mode,
+            "words": self.words,
+            "spoken": self.spoken,
+            "entries": [entry.to_json() for entry in self.entries],
+            "chunks": [[entry.word for entry in group] for group in self.chunks],
+            "unknown": self.unknown,
+            "postcode": self.postcode,
+        }
+        if self.mode == "decode":
+            data["decoded"] = self.decoded
+            data["readings"] = [reading.to_json() for reading in self.readings]
+        return data
+
+
+def spell(text: str, mode: str = "auto") -> Spelling:
+    """Spell text out, or read NATO words back ('auto' decides by the words typed)."""
+    text = text.strip()
+    if mode not in MODES:
+        raise PhoneticInputError(f"mode must be one of: {', '.join(MODES)}.")
+    if not text:
+        raise PhoneticInputError("Type some text to spell (the text parameter is empty).")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise PhoneticInputError(
+            f"That is {len(text)} characters; the speller takes up to {MAX_TEXT_LENGTH} at a "
+            "time. Spell it in parts."
+        )
+    if mode == "auto":
+        mode = "decode" if looks_like_words(text) else "encode"
+    if mode == "encode":
+        return Spelling(text, mode, encode(text))
+    readings = read(text)
+    entries: list[Entry] = []
+    for reading in readings:
+        if reading.known:
+            entries.extend(encode(reading.char))
+        else:
+            entries.append(Entry(reading.heard, reading.heard, known=False, note=UNREAD_NOTE))
+    return Spelling(text, mode, entries, readings)
