@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -244,14 +243,16 @@ def main() -> None:
         ("database load (s)", f"{built['load_s']:.1f}"),
         ("index build (s)", f"{built['build_s']:.1f}"),
         ("index size (MB)", f"{built['index_mb']:.1f}"),
-        ("raw index query p50 / p95 (ms)", f"{percentile(raw, 50):.1f} / {percentile(raw, 95):.1f}"),
+        ("raw index query p50 / p95 (ms)",
+         f"{percentile(raw, 50):.1f} / {percentile(raw, 95):.1f}"),
         ("/api/search c=1 p50 / p95 (ms)", f"{percentile(c1, 50):.1f} / {percentile(c1, 95):.1f}"),
         ("/api/search c=1 requests/s", f"{rps1:.0f}"),
         ("/api/search c=8 p50 / p95 (ms)", f"{percentile(c8, 50):.1f} / {percentile(c8, 95):.1f}"),
         ("/api/search c=8 requests/s", f"{rps8:.0f}"),
         ("publish to searchable (s)", f"{publish_s:.2f}"),
         ("peak RSS per worker (MB)", ", ".join(f"{r:.0f}" for r in rss)),
-        ("SQLite FTS5 floor p50 / p95 (ms)", f"{percentile(fts, 50):.2f} / {percentile(fts, 95):.2f}"),
+        ("SQLite FTS5 floor p50 / p95 (ms)",
+         f"{percentile(fts, 50):.2f} / {percentile(fts, 95):.2f}"),
         ("our /api/search p50 vs FTS5 p50", f"{percentile(c1, 50) / percentile(fts, 50):.1f}x"),
     ]
     width = max(len(name) for name, _ in rows)

@@ -70,20 +70,35 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None) -> None:
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
         failed = failed or bool(report.errors)
+    _seed_reference_data()
     if failed:
         sys.exit(1)
+
+
+def _seed_reference_data() -> None:
+    """Helplines and response standards: loaded once into empty tables, then managers own
+    them, so later imports never overwrite their edits."""
+    from kb.crisis.services import seed_helplines
+    from kb.tools.duedates_services import seed_standards
+
+    helplines, standards = seed_helplines(), seed_standards()
+    if helplines or standards:
+        click.echo(f"Reference data: {helplines} helpline(s), {standards} response "
+                   "standard(s) loaded.")
 
 
 @click.command("export-content")
 @with_appcontext
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export_content(directory: Path) -> None:
-    """Write every article's current version to DIRECTORY as Markdown files."""
+    """Write the current articles and scripts to DIRECTORY/articles and DIRECTORY/scripts."""
     from kb.articles.services import export_articles
+    from kb.callscripts.services import export_scripts
 
     _require_schema()
-    written = export_articles(directory)
-    click.echo(f"Wrote {written} article(s) to {directory}")
+    articles = export_articles(directory / "articles")
+    scripts = export_scripts(directory / "scripts")
+    click.echo(f"Wrote {articles} article(s) and {scripts} call script(s) to {directory}")
 
 
 @click.command("reindex")

@@ -11,7 +11,9 @@ def test_search_contract(agent_client):
     assert data["query"] == "nato alphabet"
     assert 1 <= len(data["results"]) <= 5
     hit = data["results"][0]
-    assert set(hit) == {"slug", "title", "url", "summary", "snippet", "category", "score"}
+    # The DESIGN.md keys, plus "kind" (article or script) so a client can label results.
+    assert set(hit) == {"slug", "title", "url", "summary", "snippet", "category", "score",
+                        "kind"}
     assert hit["slug"] == "phonetic-alphabet"
     assert hit["url"] == "/articles/phonetic-alphabet"
     assert hit["summary"]

@@ -96,8 +96,9 @@ def test_export_round_trips(app, runner, make_article, tmp_path):
     runner.invoke(args=["import-content"])
     out = tmp_path / "export"
     result = runner.invoke(args=["export-content", str(out)])
-    assert result.exit_code == 0 and "1 article" in result.output
+    assert result.exit_code == 0 and "1 article(s)" in result.output
     # Importing the export changes nothing.
-    result = runner.invoke(args=["import-content", "--articles", str(out)])
+    result = runner.invoke(args=["import-content", "--articles", str(out / "articles"),
+                                 "--scripts", str(out / "scripts")])
     assert "1 unchanged" in result.output
     assert _versions(app, "hold-etiquette") == [1]

@@ -148,3 +148,23 @@ def test_publish_in_another_process_is_seen_without_restart(app, client, make_ar
     subprocess.run([sys.executable, "-c", env_script, str(ROOT), str(base)], check=True,
                    cwd=ROOT, capture_output=True)
     assert _slugs(client, "zebrafinch") == ["new-procedure"]
+
+
+def test_index_corrupted_while_serving_is_refilled(app, runner, make_article, monkeypatch):
+    # Repairs are attempted at most every few seconds; the test need not wait for that.
+    monkeypatch.setattr("kb.search.engine.REOPEN_INTERVAL", 0)
+    _import(runner, make_article)
+    client = app.test_client()
+    login(client, "agent")
+    assert _slugs(client, "fob") == ["swipe-cards"]  # this worker is now "ready"
+    index_dir = Path(app.config["KB_INDEX_DIR"])
+    shutil.rmtree(index_dir)
+    index_dir.mkdir()
+    (index_dir / "_MAIN_1.toc").write_bytes(b"\x00garbage")
+    # The engine notices, recreates the index empty, and the next search refills it.
+    for _ in range(3):
+        found = _slugs(client, "fob")
+        if found:
+            break
+    assert found == ["swipe-cards"]
+    assert client.get("/healthz").get_json()["index"]["status"] == "ok"

@@ -47,6 +47,7 @@ def search():
                 "snippet": hit.snippet,
                 "category": hit.category,
                 "score": round(hit.score, 4),
+                "kind": hit.kind,
             }
             for hit in results.hits
         ],

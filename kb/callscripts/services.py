@@ -424,3 +424,14 @@ def mark_reviewed(slug: str, user: User) -> CallScript:
     db.session.commit()
     return script
 
+
+
+def export_scripts(directory: Path) -> int:
+    """Write each script's current version back out as ``<slug>.md``; returns the count."""
+    directory.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for script in list_scripts():
+        (directory / f"{script.slug}.md").write_text(script.current_version.markdown,
+                                                      encoding="utf-8")
+        count += 1
+    return count

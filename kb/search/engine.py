@@ -410,6 +410,11 @@ class SearchIndex:
             self._open()
             self._needs_refill = False
 
+    @property
+    def needs_refill(self) -> bool:
+        """True after a corrupt index was recreated empty and before catch_up refills it."""
+        return self._needs_refill
+
     def indexed(self) -> dict[str, str]:
         """slug -> sha256 of every document in the index (the watermark)."""
         with self._lock:

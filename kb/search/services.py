@@ -170,15 +170,17 @@ def catch_up() -> dict:
 
 
 def ensure_ready() -> None:
-    """Once per process, before the first search: repair and catch up the index.
+    """Before the first search in a process, and again whenever the engine had to recreate
+    a corrupt index, repair the index and catch it up with the database.
 
     A failure here must not stop search answering from what the index already holds.
     """
     app = current_app._get_current_object()
-    if app.extensions.get("kb_search_ready"):
+    index = get_index()
+    if app.extensions.get("kb_search_ready") and not index.needs_refill:
         return
     with _ready_lock:
-        if app.extensions.get("kb_search_ready"):
+        if app.extensions.get("kb_search_ready") and not index.needs_refill:
             return
         try:
             catch_up()
@@ -209,7 +211,10 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     docs = itertools.chain(
         (document_for(a) for a in articles), (document_for_script(s) for s in scripts)
     )
-    return get_index().rebuild(docs, total=len(articles) + len(scripts), progress=progress)
+    count = get_index().rebuild(docs, total=len(articles) + len(scripts), progress=progress)
+    # The swap replaces anything another process indexed during the build: catch up.
+    get_index().catch_up(current_fingerprints(), _load_document)
+    return count
 
 
 def document_counts() -> tuple[int, int]:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 
-from kb.extensions import db
-from kb.models import CallScript
+from kb.callscripts.services import ScriptNotFound, get_script
 from kb.tools import bp
 
 DEFAULT_CHECKIN_SECONDS = 45
 MIN_CHECKIN_SECONDS = 5
 MAX_CHECKIN_SECONDS = 600
-HOLD_SCRIPT_SLUG = "hold-etiquette"
+HOLD_SCRIPT_SLUG = "hold"
 
 
 def checkin_interval(requested: str | None, default: object = DEFAULT_CHECKIN_SECONDS) -> int:
@@ -41,12 +40,11 @@ def describe_seconds(seconds: int) -> str:
 
 def hold_script_url() -> str | None:
     """The hold etiquette call script's address, once that script has been imported."""
-    found = db.session.scalar(
-        db.select(CallScript.id)
-        .filter_by(slug=HOLD_SCRIPT_SLUG)
-        .where(CallScript.current_version_id.is_not(None))
-    )
-    return f"/scripts/{HOLD_SCRIPT_SLUG}/" if found else None
+    try:
+        get_script(HOLD_SCRIPT_SLUG)
+    except ScriptNotFound:
+        return None
+    return url_for("callscripts.start", slug=HOLD_SCRIPT_SLUG)
 
 
 @bp.route("/hold")

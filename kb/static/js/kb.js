@@ -64,6 +64,7 @@
   function setupTypeahead(form) {
     var input = form.querySelector("[data-search-input]");
     var category = form.querySelector("select[name=category]");
+    var kind = form.querySelector("input[name=kind]");
     var list = document.getElementById("search-results");
     var status = document.getElementById("search-status");
     if (!input || !list || !status || !window.fetch) { return; }
@@ -99,6 +100,10 @@
         link.href = hit.url;
         link.appendChild(el("span", "result__title", hit.title));
         li.appendChild(link);
+        if (hit.kind === "script") {
+          li.classList.add("result--script");
+          li.appendChild(el("span", "badge badge--script", "Call script"));
+        }
         li.appendChild(el("span", "result__category", hit.category));
         if (hit.summary) { li.appendChild(el("p", "result__summary", hit.summary)); }
         if (hit.snippet) {
@@ -122,6 +127,7 @@
       controller = window.AbortController ? new AbortController() : null;
       var url = "/api/search?source=typeahead&limit=10&q=" + encodeURIComponent(q);
       if (category && category.value) { url += "&category=" + encodeURIComponent(category.value); }
+      if (kind && kind.value) { url += "&kind=" + encodeURIComponent(kind.value); }
       fetch(url, { credentials: "same-origin", signal: controller ? controller.signal : undefined,
                    headers: { "Accept": "application/json" } })
         .then(function (response) { return response.ok ? response.json() : null; })
@@ -129,7 +135,8 @@
           if (data) {
             render(data, seq);
             var here = "/search?q=" + encodeURIComponent(q) +
-              (category && category.value ? "&category=" + encodeURIComponent(category.value) : "");
+              (category && category.value ? "&category=" + encodeURIComponent(category.value) : "") +
+              (kind && kind.value ? "&kind=" + encodeURIComponent(kind.value) : "");
             if (window.location.pathname === "/search") { window.history.replaceState(null, "", here); }
           }
         })
