@@ -55,3 +55,27 @@ def sign_in(page, base_url: str, username: str = "agent", password: str = "demo"
     page.get_by_label("Password").fill(password)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base_url}/")
+
+
+# The smallest screen the product is built for: a browser beside a softphone.
+VIEWPORT = {"width": 1280, "height": 720}
+
+
+def watch_errors(page) -> list[str]:
+    """Collect JavaScript errors and console errors (CSP violations land there too)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return errors
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

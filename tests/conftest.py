@@ -160,3 +160,41 @@ def agent_client(shipped_app):
     client = shipped_app.test_client()
     assert login(client, "agent").status_code == 302
     return client
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright; skipped (or failed in CI) when missing."""
+    from tests.browser import CHROMIUM_ARGS, chromium_path
+
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live(shipped_app):
+    """The shipped-content app served on a loopback port; yields its base URL."""
+    from tests.browser import LiveServer
+
+    with LiveServer(shipped_app) as server:
+        yield server.url
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab (clipboard allowed) that fails the test on any JS error."""
+    from tests.browser import VIEWPORT, watch_errors
+
+    context = browser.new_context(viewport=VIEWPORT,
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors = watch_errors(page)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors or CSP violations: {errors}"

@@ -4,39 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_path, sign_in
+from tests.browser import VIEWPORT, serious_violations, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    if path is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def live(shipped_app):
-    with LiveServer(shipped_app) as server:
-        yield server.url
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors or CSP violations: {errors}"
 
 
 def test_type_a_query_and_open_a_result_with_the_keyboard(page, live):
@@ -81,19 +51,12 @@ def test_search_works_without_javascript(browser, live):
     "/tools/due-date?standard=email&from=2026-11-23T10:00",
 ])
 def test_no_serious_accessibility_violations(browser, live, path):
-    from axe_playwright_python.sync_playwright import Axe
-
     # axe is injected by the test, so this context lets it past our strict CSP.
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True)
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     page = context.new_page()
     if path != "/login":
         sign_in(page, live)
     page.goto(f"{live}{path}")
-    results = Axe().run(page)
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page)
     context.close()
     assert not serious, serious

@@ -6,40 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_path, sign_in
+from tests.browser import VIEWPORT, serious_violations, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    if path is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def live(shipped_app):
-    with LiveServer(shipped_app) as server:
-        yield server.url
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                  permissions=["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors or CSP violations: {errors}"
 
 
 def at_step(url: str, where: str, path: str | None = None, **values: str) -> bool:
@@ -135,18 +104,11 @@ def test_the_player_works_without_javascript(browser, live):
     ],
 )
 def test_no_serious_accessibility_violations(browser, live, path, user):
-    from axe_playwright_python.sync_playwright import Axe
-
     # axe is injected by the test, so this context lets it past our strict CSP.
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     page = context.new_page()
     sign_in(page, live, username=user)
     page.goto(f"{live}{path}")
-    results = Axe().run(page)
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page)
     context.close()
     assert not serious, serious

@@ -4,44 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_path, sign_in
+from tests.browser import VIEWPORT, serious_violations, sign_in, watch_errors
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    if path is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def live(shipped_app):
-    with LiveServer(shipped_app) as server:
-        yield server.url
-
-
-def _watch_errors(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return errors
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors = _watch_errors(page)
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors or CSP violations: {errors}"
 
 
 def _on_crisis_page(page, live: str) -> None:
@@ -90,10 +55,10 @@ def test_crisis_page_works_without_javascript(browser, live):
 
 
 def test_copy_button_copies_a_number(browser, live):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport=VIEWPORT)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live)
     page = context.new_page()
-    errors = _watch_errors(page)
+    errors = watch_errors(page)
     sign_in(page, live)
     page.goto(f"{live}/crisis/")
     assert page.get_by_role("button", name="Copy Samaritans number").is_visible()
@@ -151,38 +116,27 @@ def test_a_refused_record_focuses_the_error_summary(page, live):
     ],
 )
 def test_no_serious_accessibility_violations(browser, live, shipped_app, user, path):
-    from axe_playwright_python.sync_playwright import Axe
-
     _ensure_an_incident(shipped_app)
     # axe is injected by the test, so this context lets it past our strict CSP.
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     page = context.new_page()
     sign_in(page, live, user)
     page.goto(f"{live}{path}")
     assert page.locator("h1").count() == 1
-    results = Axe().run(page)
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page)
     context.close()
     assert not serious, serious
 
 
 def test_incident_form_with_errors_has_no_serious_violations(browser, live):
-    from axe_playwright_python.sync_playwright import Axe
-
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     page = context.new_page()
     sign_in(page, live)
     page.goto(f"{live}/crisis/incidents/new")
     page.get_by_label("Time of the call").fill("")
     page.get_by_role("button", name="Submit the record").click()
     page.locator(".error-summary").wait_for()
-    results = Axe().run(page)
-    serious = [v["id"] for v in results.response["violations"]
-               if v["impact"] in ("serious", "critical")]
+    serious = serious_violations(page)
     context.close()
     assert not serious, serious
 

@@ -6,46 +6,9 @@ import re
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_path, sign_in
+from tests.browser import VIEWPORT, serious_violations, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    if path is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def live(shipped_app):
-    with LiveServer(shipped_app) as server:
-        yield server.url
-
-
-def _watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return errors
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 800}, permissions=["clipboard-read", "clipboard-write"]
-    )
-    page = context.new_page()
-    errors = _watch(page)
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors or CSP violations: {errors}"
 
 
 def _expect():
@@ -185,17 +148,6 @@ def test_hold_page_without_javascript_is_a_script_card(browser, live):
 # --- accessibility -------------------------------------------------------------------------
 
 
-def _serious_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -208,17 +160,17 @@ def _serious_violations(page) -> list[str]:
 )
 def test_no_serious_accessibility_violations(browser, live, path):
     # axe is injected by the test, so this context lets it past our strict CSP.
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     page = context.new_page()
     sign_in(page, live)
     page.goto(f"{live}{path}")
-    serious = _serious_violations(page)
+    serious = serious_violations(page)
     context.close()
     assert not serious, serious
 
 
 def test_hold_prompt_and_thanks_states_are_accessible(browser, live):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     page = context.new_page()
     page.clock.install()
     sign_in(page, live)
@@ -226,9 +178,9 @@ def test_hold_prompt_and_thanks_states_are_accessible(browser, live):
     page.keyboard.press("s")
     page.clock.fast_forward(6000)
     page.locator("#hold-prompt").wait_for(state="visible")
-    due = _serious_violations(page)
+    due = serious_violations(page)
     page.keyboard.press("s")
     page.locator("#hold-thanks").wait_for(state="visible")
-    after = _serious_violations(page)
+    after = serious_violations(page)
     context.close()
     assert not due and not after, due + after
