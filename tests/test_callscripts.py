@@ -368,7 +368,9 @@ def test_api_search_kind_filter(agent_client):
     hit = data["results"][0]
     assert hit["slug"] == "script:complaint"
     assert hit["url"] == "/scripts/complaint/"
-    assert set(hit) == {"slug", "title", "url", "summary", "snippet", "category", "score"}
+    assert set(hit) == {"slug", "title", "url", "summary", "snippet", "category", "score",
+                        "kind"}
+    assert hit["kind"] == "script"
     articles = agent_client.get("/api/search?q=complaint&kind=article").get_json()["results"]
     assert articles and not any(r["url"].startswith("/scripts/") for r in articles)
 

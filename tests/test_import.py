@@ -62,7 +62,7 @@ def test_bad_files_are_reported_and_the_rest_import(app, runner, make_article, a
     assert "broken.md:2" in out
     assert "untitled.md" in out and "no title" in out
     assert "latin1.md:2" in out and "UTF-8" in out
-    assert "duplicate slug 'dupe'" in out
+    assert "duplicate article slug 'dupe'" in out
     assert _versions(app, "good-one") == [1]
     assert _versions(app, "dupe") is None
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import calendar
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.orm import joinedload
 
-from kb.content.loader import ContentError, ParsedArticle, article_files, parse_article
+from kb.content.importing import ImportReport, import_folder
+from kb.content.loader import ParsedArticle, parse_article
 from kb.content.render import Rendered, render_markdown
 from kb.extensions import db
 from kb.models import Article, ArticleVersion, AuditLog, User, sha256_text, utcnow
@@ -20,19 +20,6 @@ from kb.models import Article, ArticleVersion, AuditLog, User, sha256_text, utcn
 
 class ArticleNotFound(LookupError):
     """No article has this slug."""
-
-
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    errors: list[ContentError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def add_months(day: date, months: int) -> date:
@@ -121,58 +108,16 @@ def save_version(
 
 def import_articles(directory: Path) -> ImportReport:
     """Load every article file under ``directory``; bad files are reported and skipped."""
-    report = ImportReport()
-    by_slug: dict[str, list[ParsedArticle]] = {}
-    for path in article_files(directory):
-        try:
-            item = parse_article(path, root=directory.parent)
-        except ContentError as error:
-            report.errors.append(error)
-            continue
-        by_slug.setdefault(item.slug, []).append(item)
-    parsed: dict[str, ParsedArticle] = {}
-    for slug, items in by_slug.items():
-        if len(items) == 1:
-            parsed[slug] = items[0]
-            continue
-        # Which file should win is a person's decision: import neither.
-        paths = [item.path for item in items]
-        for path in paths:
-            others = ", ".join(p for p in paths if p != path)
-            report.errors.append(
-                ContentError(path, f"duplicate slug {slug!r}, also used by {others}; "
-                             "neither file was imported")
-            )
+    from kb.search.services import index_article
 
-    existing = {
-        a.slug: a
-        for a in db.session.scalars(
-            db.select(Article).options(joinedload(Article.current_version))
-        )
-    }
-    changed: list[Article] = []
-    for slug, item in parsed.items():
-        article = existing.get(slug)
-        was_new = article is None
-        article, new_version = save_version(article, item)
-        if new_version:
-            (report.created if was_new else report.updated).append(slug)
-            changed.append(article)
-        else:
-            report.unchanged.append(slug)
-            if db.session.is_modified(article):
-                changed.append(article)
-    db.session.commit()
-
-    from kb.search.services import IndexUnavailable, index_article
-
-    for article in changed:
-        try:
-            index_article(article)
-        except IndexUnavailable as error:
-            report.warnings.append(f"{article.slug}: not indexed yet ({error}); "
-                                   "it will be indexed at the next start or reindex")
-    return report
+    return import_folder(
+        directory,
+        model=Article,
+        parse=lambda path: parse_article(path, root=directory.parent),
+        save=save_version,
+        index=index_article,
+        noun="article",
+    )
 
 
 def categories() -> list[tuple[str, int]]:

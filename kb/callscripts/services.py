@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import joinedload
 
-from kb.articles.services import ImportReport
 from kb.callscripts.format import (
     CaptureField,
     ParsedScript,
@@ -20,7 +19,7 @@ from kb.callscripts.format import (
     parse_script_text,
 )
 from kb.callscripts.walk import call_summary, choice_between, is_valid_path, shortest_path
-from kb.content.loader import ContentError, article_files
+from kb.content.importing import ContentErrors, ImportReport, import_folder
 from kb.content.render import render_markdown
 from kb.extensions import db
 from kb.models import (
@@ -198,62 +197,27 @@ def save_script_version(
 
 def import_scripts(directory: Path) -> ImportReport:
     """Load every script file under ``directory``; bad files are reported and skipped."""
-    report = ImportReport()
+    from kb.search.services import index_script
+
     current_articles = article_versions()
     known = set(current_articles)
-    by_slug: dict[str, list[ParsedScript]] = {}
-    for path in article_files(directory):
-        try:
-            item = parse_script(path, root=directory.parent, known_articles=known)
-        except ScriptInvalid as error:
-            report.errors.extend(error.errors)
-            continue
-        except ContentError as error:
-            report.errors.append(error)
-            continue
-        by_slug.setdefault(item.slug, []).append(item)
-    parsed: dict[str, ParsedScript] = {}
-    for slug, items in by_slug.items():
-        if len(items) == 1:
-            parsed[slug] = items[0]
-            continue
-        paths = [item.path for item in items]
-        for path in paths:
-            others = ", ".join(p for p in paths if p != path)
-            report.errors.append(ContentError(path, f"duplicate script slug {slug!r}, also "
-                                              f"used by {others}; neither file was imported"))
 
-    existing = {
-        s.slug: s
-        for s in db.session.scalars(
-            db.select(CallScript).options(joinedload(CallScript.current_version))
-        )
-    }
-    changed: list[CallScript] = []
-    for slug, item in parsed.items():
-        script = existing.get(slug)
-        was_new = script is None
-        script, new_version = save_script_version(
+    def parse(path: Path) -> ParsedScript:
+        try:
+            return parse_script(path, root=directory.parent, known_articles=known)
+        except ScriptInvalid as problem:
+            raise ContentErrors(problem.errors) from None
+
+    return import_folder(
+        directory,
+        model=CallScript,
+        parse=parse,
+        save=lambda script, item: save_script_version(
             script, item, current_articles=current_articles
-        )
-        if new_version:
-            (report.created if was_new else report.updated).append(slug)
-            changed.append(script)
-        else:
-            report.unchanged.append(slug)
-            if db.session.is_modified(script):
-                changed.append(script)
-    db.session.commit()
-
-    from kb.search.services import IndexUnavailable, index_script
-
-    for script in changed:
-        try:
-            index_script(script)
-        except IndexUnavailable as error:
-            report.warnings.append(f"script {script.slug}: not indexed yet ({error}); "
-                                   "it will be indexed at the next start or reindex")
-    return report
+        ),
+        index=index_script,
+        noun="script",
+    )
 
 
 # ----- reading ------------------------------------------------------------------------
