@@ -35,6 +35,7 @@ run: setup
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(VENV)/.installed
+	$(BIN)/ruff check kb tests bench config.py wsgi.py
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed

@@ -60,3 +60,15 @@ def test_no_serious_accessibility_violations(browser, live, path):
     serious = serious_violations(page)
     context.close()
     assert not serious, serious
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/synonyms", "/tools/due-date/standards",
+                                  "/tools/due-date/standards/1"])
+def test_manager_pages_have_no_serious_accessibility_violations(browser, live, path):
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, live, "manager")
+    page.goto(f"{live}{path}")
+    serious = serious_violations(page)
+    context.close()
+    assert not serious, serious

@@ -619,3 +619,18 @@ def test_other_process_writes_are_visible(index: SearchIndex) -> None:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
     assert slugs(index.search("xylophone")) == ["music"]
+
+
+def test_parallel_rebuild_answers_like_a_single_process_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = ["samaritans", "ASB", '"working days"', "complant", "repa", "fob"]
+    single = SearchIndex(tmp_path / "single")
+    single.rebuild(CORPUS, total=len(CORPUS))
+    # Large rebuilds use one writer process per core; force that path on the small corpus.
+    monkeypatch.setattr("kb.search.engine.PARALLEL_BUILD_FROM", 1)
+    parallel = SearchIndex(tmp_path / "parallel")
+    assert parallel.rebuild(CORPUS, total=len(CORPUS)) == len(CORPUS)
+    assert parallel.health() == {"documents": len(CORPUS), "status": "ok"}
+    for query in queries:
+        assert slugs(parallel.search(query)) == slugs(single.search(query)), query

@@ -1,16 +1,17 @@
-"""Editing the search synonyms file safely."""
+"""Managers' pages: what needs attention, and editing the search synonyms safely."""
 
 from __future__ import annotations
 
 import difflib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 
 from kb.extensions import db
-from kb.models import AuditLog, User
+from kb.models import AuditLog, CrisisIncident, User
 
 MAX_SYNONYMS_BYTES = 200_000
 MAX_LINE_CHARS = 2_000
@@ -73,3 +74,29 @@ def save_synonyms(text: str, user: User) -> int:
                             detail={"diff": changed[:500]}))
     db.session.commit()
     return len(changed)
+
+
+@dataclass
+class Dashboard:
+    scripts_to_review: int
+    helplines_to_verify: int
+    incidents_unreviewed: int
+    standards: int
+
+
+def dashboard() -> Dashboard:
+    """What needs a manager's attention, gathered from each feature's own rules."""
+    from kb.callscripts.services import scripts_needing_review
+    from kb.crisis.services import all_helplines, local_today, max_age_days, stale_helpline_ids
+    from kb.tools.duedates_services import list_standards
+
+    helplines = [h for h in all_helplines() if h.active]
+    unreviewed = db.session.scalar(
+        db.select(db.func.count(CrisisIncident.id)).where(~CrisisIncident.reviews.any())
+    )
+    return Dashboard(
+        scripts_to_review=len(scripts_needing_review()),
+        helplines_to_verify=len(stale_helpline_ids(helplines, local_today(), max_age_days())),
+        incidents_unreviewed=unreviewed or 0,
+        standards=len(list_standards()),
+    )

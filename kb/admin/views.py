@@ -8,12 +8,19 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from kb.admin import bp
-from kb.admin.services import SynonymsError, read_synonyms, save_synonyms
+from kb.admin.services import SynonymsError, dashboard, read_synonyms, save_synonyms
 from kb.auth.services import role_required
 
 
 class SynonymsForm(FlaskForm):
     text = TextAreaField("Synonym groups, one per line")
+
+
+@bp.route("/")
+@role_required("manager")
+def index():
+    """Managers' start page: what needs attention and where to change things."""
+    return render_template("admin/index.html", board=dashboard())
 
 
 @bp.route("/synonyms", methods=["GET", "POST"])

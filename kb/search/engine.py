@@ -40,6 +40,7 @@ INDEX_NAME = "MAIN"
 WRITELOCK = f"{INDEX_NAME}_WRITELOCK"
 DEFAULT_SYNONYMS = Path(__file__).with_name("synonyms.txt")
 MAX_LIMIT = 100
+PARALLEL_BUILD_FROM = 2000  # documents; below this, starting processes costs more
 BATCH_SIZE = 500  # catch-up commits this often so other writers are not starved
 STALE_BUILD_SECONDS = 6 * 3600
 REOPEN_INTERVAL = 5.0  # seconds between automatic repair attempts after a failure
@@ -366,7 +367,14 @@ class SearchIndex:
         count = 0
         try:
             build = _storage(build_dir).create()
-            writer = FileIndex.create(build, self.schema, INDEX_NAME).writer(limitmb=256)
+            fresh = FileIndex.create(build, self.schema, INDEX_NAME)
+            if (total or 0) >= PARALLEL_BUILD_FROM and (os.cpu_count() or 1) > 1:
+                # Analysis and posting sorts are pure Python: one process per core halves
+                # a 10,000-article rebuild. Each process leaves its own segment.
+                writer = fresh.writer(limitmb=256, procs=min(os.cpu_count() or 1, 4),
+                                      multisegment=True)
+            else:
+                writer = fresh.writer(limitmb=256)
             try:
                 for doc in docs:
                     writer.add_document(**_fields(doc))
