@@ -152,3 +152,13 @@ def test_create_user_command(runner, client):
     assert login(client, "sam", "s3cret-pass").status_code == 302
     again = runner.invoke(args=["create-user", "sam"], input="x1234\nx1234\n")
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_huge_or_binary_posts_get_a_clear_refusal(client):
+    login(client, "agent")
+    huge = client.post("/crisis/incidents/new", data={"notes": "x" * 3_000_000})
+    assert huge.status_code == 413
+    assert "too large" in huge.get_data(as_text=True)
+    binary = client.post("/admin/synonyms", data=b"\x00\xff\xfe" * 1000,
+                         content_type="application/octet-stream")
+    assert binary.status_code in (400, 403)

@@ -127,6 +127,12 @@ def test_bad_times_say_the_format(text):
         parse_moment(text)
 
 
+@pytest.mark.parametrize("text", ["9999-12-31T23:00", "0001-01-01", "1066-10-14T09:00"])
+def test_out_of_range_years_are_refused(text):
+    with pytest.raises(DueDateError, match="between"):
+        parse_moment(text)
+
+
 def test_bad_rules_are_refused():
     with pytest.raises(DueDateError):
         due_date(Rule("x", "x", "x", "fortnightly"), datetime(2026, 1, 5), ENGLAND)

@@ -22,6 +22,9 @@ RULE_KINDS = {
 }
 RULES_WITH_AMOUNT = {WORKING_DAYS, CALENDAR_HOURS}
 MAX_AMOUNT = {WORKING_DAYS: 260, CALENDAR_HOURS: 24 * 60}
+# Bank holiday tables and date arithmetic need a sensible range (and 9999-12-31 + 1 day
+# would overflow).
+MIN_YEAR, MAX_YEAR = 1950, 2200
 
 
 class DueDateError(ValueError):
@@ -171,13 +174,17 @@ def parse_moment(text: str) -> datetime:
     text = (text or "").strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0, 0))
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = datetime.combine(date.fromisoformat(text), time(0, 0))
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise DueDateError(
             "Give the time the request arrived as YYYY-MM-DDTHH:MM in UK time, "
             "e.g. 2026-11-23T14:30 (or just a date, 2026-11-23)."
         ) from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise DueDateError(f"Give a date between {MIN_YEAR} and {MAX_YEAR}.")
+    return moment
 
 
 def parse_hours(text: str) -> tuple[time, time]:
