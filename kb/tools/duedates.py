@@ -158,7 +158,7 @@ def due_date(rule: Rule, received: datetime, calendar: WorkingCalendar) -> DueDa
     else:
         due_day = calendar.add_working_days(day, rule.amount)
     skipped = [
-        f"{calendar.holiday(d)} ({_day(d)})"
+        f"{calendar.holiday(d)}, {_day(d)}"
         for d in _days_between(day, due_day)
         if d.weekday() < 5 and calendar.holiday(d)
     ]
