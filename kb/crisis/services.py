@@ -7,20 +7,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from kb.extensions import db
+from kb.localtime import (  # noqa: F401  (re-exported for the crisis views)
+    format_local,
+    local_now,
+    local_today,
+    local_zone,
+    to_local,
+    to_utc,
+)
 from kb.models import AuditLog, CrisisIncident, Helpline, User, utcnow
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "helplines.yml"
 DEFAULT_MAX_AGE_DAYS = 180
-DEFAULT_TIMEZONE = "Europe/London"
 
 # Field caps, shared by the forms and the columns they fill.
 NAME_MAX = 120
@@ -139,41 +145,6 @@ def helpline_href(number: str) -> str:
 def max_age_days() -> int:
     """How many days a helpline verification stays current (KB_HELPLINE_MAX_AGE_DAYS)."""
     return int(current_app.config.get("KB_HELPLINE_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS))
-
-
-def local_zone() -> ZoneInfo:
-    """The contact centre's time zone (the TIMEZONE setting, Europe/London by default)."""
-    return ZoneInfo(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE)
-
-
-def local_today() -> date:
-    """Today's date in the contact centre's time zone."""
-    return datetime.now(local_zone()).date()
-
-
-def local_now() -> datetime:
-    """Now as local wall-clock time (naive, to the minute), the form's default."""
-    return datetime.now(local_zone()).replace(tzinfo=None, second=0, microsecond=0)
-
-
-def to_utc(value: datetime) -> datetime:
-    """Local wall-clock time (naive or aware) as the naive UTC the database stores."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=local_zone())
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def to_local(value: datetime) -> datetime:
-    """A stored naive UTC time as an aware local time."""
-    return value.replace(tzinfo=UTC).astimezone(local_zone())
-
-
-def format_local(value: datetime | None) -> str:
-    """A stored UTC time as people read it here: Monday 23 November 2026, 16:05."""
-    if value is None:
-        return ""
-    local = to_local(value)
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
 
 
 # --- helplines -----------------------------------------------------------------------

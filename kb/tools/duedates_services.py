@@ -10,6 +10,7 @@ import yaml
 from flask import current_app
 
 from kb.extensions import db
+from kb.localtime import local_zone
 from kb.models import AuditLog, ResponseStandard, User, utcnow
 from kb.tools.duedates import (
     DueDate,
@@ -38,7 +39,7 @@ def calendar() -> WorkingCalendar:
 
 def now_local() -> datetime:
     """The current time in the app's time zone."""
-    return datetime.now(calendar().tz)
+    return datetime.now(local_zone())
 
 
 def seed_standards() -> int:

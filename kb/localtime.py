@@ -1,0 +1,45 @@
+"""The contact centre's local time (the TIMEZONE setting), and converting stored UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+DEFAULT_TIMEZONE = "Europe/London"
+
+
+def local_zone() -> ZoneInfo:
+    """The contact centre's time zone (the TIMEZONE setting, Europe/London by default)."""
+    return ZoneInfo(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE)
+
+
+def local_today() -> date:
+    """Today's date in the contact centre's time zone."""
+    return datetime.now(local_zone()).date()
+
+
+def local_now() -> datetime:
+    """Now as local wall-clock time (naive, to the minute), the form's default."""
+    return datetime.now(local_zone()).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def to_utc(value: datetime) -> datetime:
+    """Local wall-clock time (naive or aware) as the naive UTC the database stores."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=local_zone())
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def to_local(value: datetime) -> datetime:
+    """A stored naive UTC time as an aware local time."""
+    return value.replace(tzinfo=UTC).astimezone(local_zone())
+
+
+def format_local(value: datetime | None) -> str:
+    """A stored UTC time as people read it here: Monday 23 November 2026, 16:05."""
+    if value is None:
+        return ""
+    local = to_local(value)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
