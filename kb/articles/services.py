@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections import Counter
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -122,8 +121,12 @@ def import_articles(directory: Path) -> ImportReport:
 
 def categories() -> list[tuple[str, int]]:
     """Each category with its number of articles, alphabetically."""
-    counts = Counter(db.session.scalars(db.select(Article.category)))
-    return sorted(counts.items())
+    rows = db.session.execute(
+        db.select(Article.category, db.func.count(Article.id))
+        .group_by(Article.category)
+        .order_by(Article.category)
+    )
+    return [(name, count) for name, count in rows]
 
 
 def category_slug(name: str) -> str:
