@@ -1,0 +1,94 @@
+"""Real gunicorn with two workers: searches keep answering while another process
+publishes, and every worker sees the change within a second."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT, build_app, write_article
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, token: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Two gunicorn workers on a temporary instance with two articles."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    write_article(articles, "hold-etiquette", body="Ask before you put a caller on hold.")
+    write_article(articles, "swipe-cards", body="Order a replacement fob.")
+    (tmp_path / "scripts").mkdir()
+    env = dict(os.environ, KB_ENV="testing", KB_INSTANCE_DIR=str(tmp_path),
+               KB_DATABASE_URL=f"sqlite:///{tmp_path / 'kb.sqlite'}",
+               KB_INDEX_DIR=str(tmp_path / "index"), KB_ARTICLES_DIR=str(articles),
+               KB_SCRIPTS_DIR=str(tmp_path / "scripts"))
+    app = build_app(tmp_path)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    token = runner.invoke(args=["create-token", "agent"]).output.strip()
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if _get(f"{base}/healthz", token)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield base, token, env, articles
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_workers_answer_during_a_publish_and_see_it_within_a_second(served):
+    base, token, env, articles = served
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            statuses.append(_get(f"{base}/api/search?q=hold", token)[0])
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        write_article(articles, "new-procedure", body="The zebrafinch procedure.")
+        subprocess.run([sys.executable, "-m", "flask", "--app", "kb", "import-content"],
+                       cwd=ROOT, env=env, check=True, capture_output=True)
+        time.sleep(1.0)
+        # Many requests land on both workers: every one of them must see the article.
+        seen = [_get(f"{base}/api/search?q=zebrafinch", token)[1]["total"] for _ in range(20)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert seen == [1] * 20
+    assert statuses and set(statuses) == {200}
