@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from functools import cache, wraps
 from urllib.parse import urlsplit
 
@@ -155,8 +156,11 @@ def user_for_token(token: str) -> User | None:
     row = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_hash_token(token)))
     if row is None or row.revoked or not row.user.active:
         return None
-    row.last_used_at = utcnow()
-    db.session.commit()
+    now = utcnow()
+    # Record use at most once a minute: a write on every API call would serialise them.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+        db.session.commit()
     return row.user
 
 
