@@ -198,3 +198,14 @@ def page(browser):
     yield page
     context.close()
     assert not errors, f"JavaScript errors or CSP violations: {errors}"
+
+
+@pytest.fixture
+def axe_page(browser):
+    """A tab for axe-core checks. axe is injected by the test itself, so this one tab
+    is allowed past the site's strict Content-Security-Policy."""
+    from tests.browser import VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+    yield context.new_page()
+    context.close()

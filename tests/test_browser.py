@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import VIEWPORT, serious_violations, sign_in
+from tests.browser import serious_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -50,25 +50,18 @@ def test_search_works_without_javascript(browser, live):
     "/articles/repair-priorities",
     "/tools/due-date?standard=email&from=2026-11-23T10:00",
 ])
-def test_no_serious_accessibility_violations(browser, live, path):
-    # axe is injected by the test, so this context lets it past our strict CSP.
-    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
-    page = context.new_page()
+def test_no_serious_accessibility_violations(axe_page, live, path):
     if path != "/login":
-        sign_in(page, live)
-    page.goto(f"{live}{path}")
-    serious = serious_violations(page)
-    context.close()
+        sign_in(axe_page, live)
+    axe_page.goto(f"{live}{path}")
+    serious = serious_violations(axe_page)
     assert not serious, serious
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/synonyms", "/tools/due-date/standards",
                                   "/tools/due-date/standards/1"])
-def test_manager_pages_have_no_serious_accessibility_violations(browser, live, path):
-    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
-    page = context.new_page()
-    sign_in(page, live, "manager")
-    page.goto(f"{live}{path}")
-    serious = serious_violations(page)
-    context.close()
+def test_manager_pages_have_no_serious_accessibility_violations(axe_page, live, path):
+    sign_in(axe_page, live, "manager")
+    axe_page.goto(f"{live}{path}")
+    serious = serious_violations(axe_page)
     assert not serious, serious

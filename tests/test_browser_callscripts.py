@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser import VIEWPORT, serious_violations, sign_in
+from tests.browser import serious_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -103,12 +103,8 @@ def test_the_player_works_without_javascript(browser, live):
         ("/search?q=hold&kind=script", "agent"),
     ],
 )
-def test_no_serious_accessibility_violations(browser, live, path, user):
-    # axe is injected by the test, so this context lets it past our strict CSP.
-    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
-    page = context.new_page()
-    sign_in(page, live, username=user)
-    page.goto(f"{live}{path}")
-    serious = serious_violations(page)
-    context.close()
+def test_no_serious_accessibility_violations(axe_page, live, path, user):
+    sign_in(axe_page, live, username=user)
+    axe_page.goto(f"{live}{path}")
+    serious = serious_violations(axe_page)
     assert not serious, serious

@@ -115,29 +115,22 @@ def test_a_refused_record_focuses_the_error_summary(page, live):
         ("manager", "/crisis/incidents/1"),
     ],
 )
-def test_no_serious_accessibility_violations(browser, live, shipped_app, user, path):
+def test_no_serious_accessibility_violations(axe_page, live, shipped_app, user, path):
     _ensure_an_incident(shipped_app)
-    # axe is injected by the test, so this context lets it past our strict CSP.
-    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
-    page = context.new_page()
-    sign_in(page, live, user)
-    page.goto(f"{live}{path}")
-    assert page.locator("h1").count() == 1
-    serious = serious_violations(page)
-    context.close()
+    sign_in(axe_page, live, user)
+    axe_page.goto(f"{live}{path}")
+    assert axe_page.locator("h1").count() == 1
+    serious = serious_violations(axe_page)
     assert not serious, serious
 
 
-def test_incident_form_with_errors_has_no_serious_violations(browser, live):
-    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
-    page = context.new_page()
-    sign_in(page, live)
-    page.goto(f"{live}/crisis/incidents/new")
-    page.get_by_label("Time of the call").fill("")
-    page.get_by_role("button", name="Submit the record").click()
-    page.locator(".error-summary").wait_for()
-    serious = serious_violations(page)
-    context.close()
+def test_incident_form_with_errors_has_no_serious_violations(axe_page, live):
+    sign_in(axe_page, live)
+    axe_page.goto(f"{live}/crisis/incidents/new")
+    axe_page.get_by_label("Time of the call").fill("")
+    axe_page.get_by_role("button", name="Submit the record").click()
+    axe_page.locator(".error-summary").wait_for()
+    serious = serious_violations(axe_page)
     assert not serious, serious
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser import VIEWPORT, serious_violations, sign_in
+from tests.browser import serious_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -158,29 +158,22 @@ def test_hold_page_without_javascript_is_a_script_card(browser, live):
         "/tools/hold",
     ],
 )
-def test_no_serious_accessibility_violations(browser, live, path):
-    # axe is injected by the test, so this context lets it past our strict CSP.
-    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
-    page = context.new_page()
-    sign_in(page, live)
-    page.goto(f"{live}{path}")
-    serious = serious_violations(page)
-    context.close()
+def test_no_serious_accessibility_violations(axe_page, live, path):
+    sign_in(axe_page, live)
+    axe_page.goto(f"{live}{path}")
+    serious = serious_violations(axe_page)
     assert not serious, serious
 
 
-def test_hold_prompt_and_thanks_states_are_accessible(browser, live):
-    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
-    page = context.new_page()
-    page.clock.install()
-    sign_in(page, live)
-    page.goto(f"{live}/tools/hold?interval=5")
-    page.keyboard.press("s")
-    page.clock.fast_forward(6000)
-    page.locator("#hold-prompt").wait_for(state="visible")
-    due = serious_violations(page)
-    page.keyboard.press("s")
-    page.locator("#hold-thanks").wait_for(state="visible")
-    after = serious_violations(page)
-    context.close()
+def test_hold_prompt_and_thanks_states_are_accessible(axe_page, live):
+    axe_page.clock.install()
+    sign_in(axe_page, live)
+    axe_page.goto(f"{live}/tools/hold?interval=5")
+    axe_page.keyboard.press("s")
+    axe_page.clock.fast_forward(6000)
+    axe_page.locator("#hold-prompt").wait_for(state="visible")
+    due = serious_violations(axe_page)
+    axe_page.keyboard.press("s")
+    axe_page.locator("#hold-thanks").wait_for(state="visible")
+    after = serious_violations(axe_page)
     assert not due and not after, due + after
