@@ -90,13 +90,12 @@ def dashboard() -> Dashboard:
     from kb.crisis.services import all_helplines, local_today, max_age_days, stale_helpline_ids
     from kb.tools.duedates_services import list_standards
 
-    helplines = [h for h in all_helplines() if h.active]
     unreviewed = db.session.scalar(
         db.select(db.func.count(CrisisIncident.id)).where(~CrisisIncident.reviews.any())
     )
     return Dashboard(
         scripts_to_review=len(scripts_needing_review()),
-        helplines_to_verify=len(stale_helpline_ids(helplines, local_today(), max_age_days())),
+        helplines_to_verify=len(stale_helpline_ids(all_helplines(), local_today(), max_age_days())),
         incidents_unreviewed=unreviewed or 0,
         standards=len(list_standards()),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from kb.content.importing import ImportReport, import_folder
 from kb.content.loader import ParsedArticle, parse_article
 from kb.content.render import Rendered, render_markdown
 from kb.extensions import db
+from kb.localtime import local_today
 from kb.models import Article, ArticleVersion, AuditLog, User, sha256_text, utcnow
 
 
@@ -169,7 +170,7 @@ def _render_cached(_version_id: int, _sha: str, text: str) -> Rendered:
 
 def review_due(article: Article, today: date | None = None) -> bool:
     """True when the article's review date has passed."""
-    today = today or datetime.now().date()
+    today = today or local_today()
     return article.next_review_date is not None and article.next_review_date <= today
 
 

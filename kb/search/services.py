@@ -251,7 +251,7 @@ def run_search(
     if query.strip():
         db.session.add(
             SearchLog(
-                query=query.strip()[:MAX_QUERY_CHARS],
+                query=query.strip(),
                 result_count=results.total,
                 category=category or None,
                 user_id=user.id if user is not None and user.is_authenticated else None,

@@ -70,10 +70,11 @@ def as_rule(standard: ResponseStandard) -> Rule:
 
 def get_rule(key: str) -> Rule:
     """The active standard with this key as a Rule; raises UnknownStandard."""
-    for standard in list_standards():
-        if standard.key == key:
-            return as_rule(standard)
-    raise UnknownStandard(key)
+    seed_standards()
+    standard = db.session.scalar(db.select(ResponseStandard).filter_by(key=key, active=True))
+    if standard is None:
+        raise UnknownStandard(key)
+    return as_rule(standard)
 
 
 def compute(key: str, received: datetime | None = None) -> DueDate:
