@@ -58,20 +58,26 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None) -> None:
     else:
         click.echo(f"Call scripts: no folder at {scripts}, skipped.")
     failed = False
+    index_errors: list[str] = []
     for label, report in reports:
         click.echo(
             f"{label}: {len(report.created)} new, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.errors)} with errors."
         )
-        for slug in report.created + report.updated:
-            click.echo(f"  indexed {slug}")
+        if report.index_error is None:
+            for slug in report.created + report.updated:
+                click.echo(f"  indexed {slug}")
+        elif report.index_error not in index_errors:
+            index_errors.append(report.index_error)
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
         failed = failed or bool(report.errors)
     _seed_reference_data()
-    if failed:
+    for problem in index_errors:
+        click.echo(f"error: search index not updated: {problem}.", err=True)
+    if failed or index_errors:
         sys.exit(1)
 
 
@@ -107,11 +113,14 @@ def export_content(directory: Path) -> None:
               help="Only repair and catch up the index instead of rebuilding it.")
 def reindex(if_needed: bool) -> None:
     """Rebuild the search index from the database, with a progress bar."""
-    from kb.search.services import catch_up, rebuild
+    from kb.search.services import IndexUnavailable, rebuild, sync_index
 
     _require_schema()
     if if_needed:
-        result = catch_up()
+        try:
+            result = sync_index()
+        except IndexUnavailable as error:
+            raise click.ClickException(f"Search index not updated: {error}.") from None
         click.echo(
             f"Index {result['index']}: {result['added']} added, {result['updated']} updated, "
             f"{result['removed']} removed."
@@ -129,9 +138,12 @@ def reindex(if_needed: bool) -> None:
         bar.update(count - done)
         done = count
 
-    with click.progressbar(length=total, label="Indexing articles and scripts",
-                           show_pos=True) as bar:
-        count = rebuild(progress=advance)
+    try:
+        with click.progressbar(length=total, label="Indexing articles and scripts",
+                               show_pos=True) as bar:
+            count = rebuild(progress=advance)
+    except IndexUnavailable as error:
+        raise click.ClickException(f"Search index not rebuilt: {error}.") from None
     click.echo(f"Indexed {articles} article(s) and {scripts} call script(s) "
                f"({count} documents).")
 

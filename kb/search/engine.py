@@ -188,6 +188,10 @@ class SearchIndex:
         self._last_attempt = 0.0
         self._needs_refill = False  # recreated empty after corruption; catch_up clears it
         self._opened_once = False
+        # Bumped whenever a different searcher (so possibly a different index) is in use,
+        # so the watermark is read once per version of the index, not once per question.
+        self._serial = 0
+        self._marks: tuple[int, dict[str, str]] | None = None
 
     # ----- opening and repair -------------------------------------------------
 
@@ -254,6 +258,7 @@ class SearchIndex:
         self._ix, self._searcher, self._error = ix, searcher, None
         self._filters = {}
         self._opened_once = True
+        self._serial += 1
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
@@ -287,6 +292,7 @@ class SearchIndex:
                         raise
             self._close_searcher()
             self._searcher = fresh
+            self._serial += 1
         assert self._searcher is not None
         return self._searcher
 
@@ -423,10 +429,17 @@ class SearchIndex:
         """True after a corrupt index was recreated empty and before catch_up refills it."""
         return self._needs_refill
 
+    def refilled(self) -> None:
+        """Forget a recreation seen earlier: the index has since been found in step."""
+        self._needs_refill = False
+
     def indexed(self) -> dict[str, str]:
         """slug -> sha256 of every document in the index (the watermark)."""
         with self._lock:
-            return _watermark(self._current().reader())
+            searcher = self._current()
+            if self._marks is None or self._marks[0] != self._serial:
+                self._marks = (self._serial, _watermark(searcher.reader()))
+            return dict(self._marks[1])
 
     def catch_up(self, current: dict[str, str], load: Callable[[str], Document]) -> dict:
         """Index what changed in the database and drop what it no longer has; returns counts."""
@@ -590,17 +603,25 @@ class SearchIndex:
             return sorted(found, key=str.lower)
 
     def health(self) -> dict:
-        """{"documents": N, "status": "ok"} or status "error" with a reason; never raises."""
+        """{"documents": N, "status": "ok"}, "degraded" or "error" with a reason; never raises."""
+        # Reasons name the kind of failure only: exception messages carry file paths,
+        # and health is public. The full error goes to the log.
         with self._lock:
             try:
                 documents = self._current().doc_count()
             except Exception as exc:  # noqa: BLE001
-                reason = f"{type(exc).__name__}: {exc}"
-                self._failed(exc)  # reports what it saw, then tries to repair for next time
-                return {"documents": 0, "status": "error", "reason": reason}
+                reason = f"the index cannot be opened ({type(exc).__name__})"
+                # Logs what it saw, then reopens or recreates it; if that worked, report
+                # what is there now (an index recreated empty is "degraded", below).
+                if not self._failed(exc):
+                    return {"documents": 0, "status": "error", "reason": reason}
+                try:
+                    documents = self._current().doc_count()
+                except Exception:  # noqa: BLE001
+                    return {"documents": 0, "status": "error", "reason": reason}
             if self._needs_refill:
-                reason = "index was unreadable and has been recreated; it needs a catch-up"
-                return {"documents": documents, "status": "error", "reason": reason}
+                reason = "the index was unreadable and has been recreated; it needs a catch-up"
+                return {"documents": documents, "status": "degraded", "reason": reason}
             return {"documents": documents, "status": "ok"}
 
 
