@@ -20,6 +20,8 @@ def register(app: Flask) -> None:
         export_content,
         reindex,
         create_user_command,
+        set_password_command,
+        deactivate_user_command,
         create_token_command,
         seed_demo,
     ):
@@ -167,6 +169,39 @@ def create_user_command(
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.username} ({user.role}).")
+
+
+@click.command("set-password")
+@with_appcontext
+@click.argument("username")
+@click.password_option(prompt="New password", confirmation_prompt=True)
+def set_password_command(username: str, password: str) -> None:
+    """Give USERNAME a new password; every session signed in with the old one ends."""
+    from kb.auth.services import AccountError, change_password
+
+    _require_schema()
+    try:
+        user = change_password(username, password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"New password set for {user.username}; their other sessions have ended.")
+
+
+@click.command("deactivate-user")
+@with_appcontext
+@click.argument("username")
+@click.option("--reactivate", is_flag=True, help="Allow the account to sign in again.")
+def deactivate_user_command(username: str, reactivate: bool) -> None:
+    """Stop USERNAME signing in (every session ends at once), or --reactivate it."""
+    from kb.auth.services import AccountError, set_active
+
+    _require_schema()
+    try:
+        user = set_active(username, reactivate)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    state = "can sign in again" if reactivate else "is deactivated and signed out everywhere"
+    click.echo(f"{user.username} {state}.")
 
 
 @click.command("create-token")
