@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms.fields.choices import SelectChoice
 
 from kb.auth.services import role_required
+from kb.bounds import page_arg
 from kb.crisis import bp, services
 from kb.crisis import incidents as records
 from kb.crisis.forms import HelplineForm, IncidentForm, ReviewForm, add_error
@@ -197,7 +198,7 @@ def new_incident():
 @role_required("manager")
 def incidents():
     """Every incident record, newest first, for review."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     return render_template(
         "crisis/incidents.html", pagination=records.list_incidents(_actor(), page=page)
     )
