@@ -43,6 +43,7 @@ MAX_LIMIT = 100
 PARALLEL_BUILD_FROM = 2000  # documents; below this, starting processes costs more
 BATCH_SIZE = 500  # catch-up commits this often so other writers are not starved
 STALE_BUILD_SECONDS = 6 * 3600
+GENERATION_EPOCH = 1_700_000_000  # November 2023, in Unix seconds
 REOPEN_INTERVAL = 5.0  # seconds between automatic repair attempts after a failure
 BUSY_MESSAGE = (
     "The search index is busy being updated by another task. Your change is saved; "
@@ -225,7 +226,7 @@ class SearchIndex:
                 log.warning("Search index %s unreadable (%s); recreating", self.index_dir, reason)
             # A fresh, empty generation newer than anything on disk, so searchers in
             # other processes notice the change; clean_files removes the debris.
-            generation = TOC._latest_generation(storage, INDEX_NAME) + 1
+            generation = _next_generation(storage)
             TOC(self.schema, [], generation).write(storage, INDEX_NAME)
             clean_files(storage, INDEX_NAME, generation, [])
         finally:
@@ -413,7 +414,7 @@ class SearchIndex:
             for name in os.listdir(build_dir):
                 if pattern.match(name):
                     os.replace(build_dir / name, self.index_dir / name)
-            toc.generation = TOC._latest_generation(live, INDEX_NAME) + 1
+            toc.generation = _next_generation(live)
             toc.write(live, INDEX_NAME)
             clean_files(live, INDEX_NAME, toc.generation, toc.segments)
         finally:
@@ -623,6 +624,16 @@ class SearchIndex:
                 reason = "the index was unreadable and has been recreated; it needs a catch-up"
                 return {"documents": documents, "status": "degraded", "reason": reason}
             return {"documents": documents, "status": "ok"}
+
+
+def _next_generation(storage: FileStorage) -> int:
+    """A generation number for a new index that no earlier index in this folder used."""
+    # A worker whose folder was deleted under it still holds a searcher on generation N;
+    # if the recreated index counted up from 0 to N again, that worker would think its
+    # stale searcher current. Seconds since 2023 (whoosh stores a 32-bit number) only
+    # come round again if the old index averaged more than one commit a second.
+    return max(TOC._latest_generation(storage, INDEX_NAME) + 1,
+               int(time.time()) - GENERATION_EPOCH)
 
 
 def _watermark(reader: IndexReader) -> dict[str, str]:
