@@ -208,3 +208,27 @@ def test_import_with_an_unwritable_index_says_so_keeps_the_change_and_indexes_it
     assert client.get("/api/search?q=stolen&kind=script").get_json()["total"] == 1
     health = client.get("/healthz").get_json()
     assert health["status"] == "ok" and health["index"]["documents"] == 2
+
+
+def test_a_running_worker_catches_up_a_database_that_got_ahead(instance, monkeypatch):
+    """A change committed without reaching the index (a failed index write, another host)
+    shows as degraded health, and the worker's next search catches the index up."""
+    monkeypatch.setattr("kb.search.services.CHECK_INTERVAL", 0)
+    base, _token = instance
+    app = build_app(base)
+    client = app.test_client()
+    login(client, "agent")
+    assert client.get("/api/search?q=fob").get_json()["total"] == 1
+    with app.app_context():
+        from kb.articles.services import get_article, save_version
+        from kb.content.loader import ParsedArticle
+        from kb.extensions import db
+
+        save_version(get_article("swipe-cards"), ParsedArticle(
+            slug="swipe-cards", title="Swipe cards", category="Call handling",
+            summary="Quick answer.", body="Order a replacement zebrafob.", path=""))
+        db.session.commit()
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded" and "1 out of date" in health["reason"]
+    assert client.get("/api/search?q=zebrafob").get_json()["total"] == 1
+    assert client.get("/healthz").get_json()["status"] == "ok"
