@@ -76,6 +76,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(error: SQLAlchemyError):
+        """A refused database write or read: rolled back and said in words."""
         # A save the database refused (read-only file, disk full, locked too long): say
         # in words that nothing was stored rather than a bare 500.
         from kb.extensions import db

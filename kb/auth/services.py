@@ -132,6 +132,7 @@ def end_sessions(user: User) -> bool:
 
 
 def _find_user(username: str) -> User:
+    """The user with this name; AccountError if there is none."""
     user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
     if user is None:
         raise AccountError(f"No user called {username!r}.")
@@ -164,10 +165,12 @@ def set_active(username: str, active: bool) -> User:
 
 
 def _account_key(username: str) -> str:
+    """A fixed-length storage key for a username (whatever was typed)."""
     return hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()[:32]
 
 
 def _account_limit():
+    """The per-account limit from KB_LOGIN_ACCOUNT_LIMIT."""
     return parse_limit(current_app.config["KB_LOGIN_ACCOUNT_LIMIT"])
 
 

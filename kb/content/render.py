@@ -110,6 +110,7 @@ def _plain_names(tokens: list[dict]) -> list[dict]:
 
 
 def _ids(tokens: list[dict]) -> set[str]:
+    """Every anchor id in the contents, children included."""
     found: set[str] = set()
     for token in tokens:
         found.add(token["id"])
@@ -125,6 +126,7 @@ def sanitise(html: str, heading_ids: set[str] | frozenset[str] = frozenset()) ->
     """
 
     def keep(tag: str, attribute: str, value: str) -> str | None:
+        """The attribute value to keep, or None to drop the attribute."""
         if attribute == "id":
             return value if tag in HEADINGS and value in heading_ids else None
         if attribute == "class":

@@ -27,6 +27,7 @@ NO_STORE_ENDPOINTS = {"crisis.new_incident", "crisis.incidents", "crisis.inciden
 
 @bp.after_request
 def _no_store(response):
+    """Keep incident pages out of browser and proxy caches."""
     if request.endpoint in NO_STORE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response

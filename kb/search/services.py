@@ -215,6 +215,7 @@ def compare_with_database() -> dict:
 
 
 def _in_step(diff: dict) -> bool:
+    """True when nothing is missing, out of date or extra."""
     return not (diff["missing"] or diff["stale"] or diff["extra"])
 
 
@@ -228,6 +229,7 @@ def ensure_ready() -> None:
     index, state = get_index(), app.extensions
 
     def settled() -> bool:
+        """Ready, nothing to refill, and checked against the database lately."""
         return (bool(state.get("kb_search_ready")) and not index.needs_refill
                 and time.monotonic() - state.get("kb_search_checked", 0.0) < CHECK_INTERVAL)
 
