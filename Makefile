@@ -7,12 +7,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 2
 
-.PHONY: run setup test bench lint clean help
+.PHONY: run setup test bench load lint clean help
 
 help:
 	@echo "make run    set up .venv, database, content, index, demo accounts; serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv and run the whole test suite"
 	@echo "make bench  search benchmark (prints a table; not a test)"
+	@echo "make load   60 s loopback load on 2 gunicorn workers (prints numbers; not a test)"
 
 # The stamp is rebuilt when the pinned dependencies change.
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -32,7 +33,7 @@ run: setup
 	@echo "  Frontline KB is starting on http://$(HOST):$(PORT)"
 	@echo "  Sign in as agent, newstarter, manager or admin; the password is: demo"
 	@echo ""
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	KB_BASE_URL="$${KB_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check kb tests bench config.py wsgi.py
@@ -40,6 +41,9 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/search.py
+
+load: $(VENV)/.installed
+	$(BIN)/python bench/load.py
 
 lint: $(VENV)/.installed
 	$(BIN)/python -m ruff check kb tests bench config.py wsgi.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -45,6 +46,8 @@ class Config:
     RATELIMIT_ENABLED = _env_bool("KB_RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     KB_LOGIN_RATE_LIMIT = _env("KB_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Per account, whatever the address: after this many failures the account waits.
+    KB_LOGIN_ACCOUNT_LIMIT = _env("KB_LOGIN_ACCOUNT_LIMIT", "5 per 5 minutes")
 
     MAX_CONTENT_LENGTH = _env_int("KB_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
     SESSION_COOKIE_HTTPONLY = True
@@ -52,6 +55,9 @@ class Config:
     SESSION_COOKIE_SECURE = _env_bool("KB_SECURE_COOKIES", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("KB_REMEMBER_DAYS", 14))
+    # Absolute links (the OpenSearch description) start with this, never the Host header.
+    KB_BASE_URL = _env("KB_BASE_URL", "http://127.0.0.1:5000")
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole shift
     TIMEZONE = _env("KB_TIMEZONE", "Europe/London")
 

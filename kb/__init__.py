@@ -23,6 +23,7 @@ def create_app(
     app = Flask(__name__, instance_path=os.environ.get("KB_INSTANCE_DIR") or None)
     _load_config(app, config, overrides or {})
     _init_extensions(app)
+    _register_converters(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_hooks(app)
@@ -85,6 +86,12 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     init_login(app)
     init_search(app)
+
+
+def _register_converters(app: Flask) -> None:
+    from kb import bounds
+
+    bounds.register(app)
 
 
 def _register_blueprints(app: Flask) -> None:

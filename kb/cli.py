@@ -20,6 +20,8 @@ def register(app: Flask) -> None:
         export_content,
         reindex,
         create_user_command,
+        set_password_command,
+        deactivate_user_command,
         create_token_command,
         seed_demo,
     ):
@@ -58,20 +60,26 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None) -> None:
     else:
         click.echo(f"Call scripts: no folder at {scripts}, skipped.")
     failed = False
+    index_errors: list[str] = []
     for label, report in reports:
         click.echo(
             f"{label}: {len(report.created)} new, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.errors)} with errors."
         )
-        for slug in report.created + report.updated:
-            click.echo(f"  indexed {slug}")
+        if report.index_error is None:
+            for slug in report.created + report.updated:
+                click.echo(f"  indexed {slug}")
+        elif report.index_error not in index_errors:
+            index_errors.append(report.index_error)
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
         failed = failed or bool(report.errors)
     _seed_reference_data()
-    if failed:
+    for problem in index_errors:
+        click.echo(f"error: search index not updated: {problem}.", err=True)
+    if failed or index_errors:
         sys.exit(1)
 
 
@@ -107,11 +115,14 @@ def export_content(directory: Path) -> None:
               help="Only repair and catch up the index instead of rebuilding it.")
 def reindex(if_needed: bool) -> None:
     """Rebuild the search index from the database, with a progress bar."""
-    from kb.search.services import catch_up, rebuild
+    from kb.search.services import IndexUnavailable, rebuild, sync_index
 
     _require_schema()
     if if_needed:
-        result = catch_up()
+        try:
+            result = sync_index()
+        except IndexUnavailable as error:
+            raise click.ClickException(f"Search index not updated: {error}.") from None
         click.echo(
             f"Index {result['index']}: {result['added']} added, {result['updated']} updated, "
             f"{result['removed']} removed."
@@ -129,9 +140,12 @@ def reindex(if_needed: bool) -> None:
         bar.update(count - done)
         done = count
 
-    with click.progressbar(length=total, label="Indexing articles and scripts",
-                           show_pos=True) as bar:
-        count = rebuild(progress=advance)
+    try:
+        with click.progressbar(length=total, label="Indexing articles and scripts",
+                               show_pos=True) as bar:
+            count = rebuild(progress=advance)
+    except IndexUnavailable as error:
+        raise click.ClickException(f"Search index not rebuilt: {error}.") from None
     click.echo(f"Indexed {articles} article(s) and {scripts} call script(s) "
                f"({count} documents).")
 
@@ -155,6 +169,39 @@ def create_user_command(
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.username} ({user.role}).")
+
+
+@click.command("set-password")
+@with_appcontext
+@click.argument("username")
+@click.password_option(prompt="New password", confirmation_prompt=True)
+def set_password_command(username: str, password: str) -> None:
+    """Give USERNAME a new password; every session signed in with the old one ends."""
+    from kb.auth.services import AccountError, change_password
+
+    _require_schema()
+    try:
+        user = change_password(username, password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"New password set for {user.username}; their other sessions have ended.")
+
+
+@click.command("deactivate-user")
+@with_appcontext
+@click.argument("username")
+@click.option("--reactivate", is_flag=True, help="Allow the account to sign in again.")
+def deactivate_user_command(username: str, reactivate: bool) -> None:
+    """Stop USERNAME signing in (every session ends at once), or --reactivate it."""
+    from kb.auth.services import AccountError, set_active
+
+    _require_schema()
+    try:
+        user = set_active(username, reactivate)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    state = "can sign in again" if reactivate else "is deactivated and signed out everywhere"
+    click.echo(f"{user.username} {state}.")
 
 
 @click.command("create-token")

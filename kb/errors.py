@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -15,7 +16,14 @@ MESSAGES = {
     413: "That upload is too large.",
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. The error has been logged.",
+    503: "The database is not answering just now. Try again in a minute.",
 }
+NOT_SAVED_MESSAGE = (
+    "Nothing was saved: the database did not accept the change (it may be read-only or "
+    "busy). Keep a copy of what you entered, try again in a minute, and tell a manager "
+    "if it keeps happening."
+)
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_MESSAGE = (
     "The form had expired or did not come from this site, so nothing was changed. "
     "Reload the page and try again."
@@ -45,6 +53,7 @@ def _slug(code: int) -> str:
         413: "too_large",
         429: "too_many_requests",
         500: "server_error",
+        503: "unavailable",
     }.get(code, "error")
 
 
@@ -64,6 +73,19 @@ def register(app: Flask) -> None:
         elif code == 400 and error.description and wants_json():
             message = error.description
         return error_response(code, message)
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error: SQLAlchemyError):
+        """A refused database write or read: rolled back and said in words."""
+        # A save the database refused (read-only file, disk full, locked too long): say
+        # in words that nothing was stored rather than a bare 500.
+        from kb.extensions import db
+
+        db.session.rollback()
+        app.logger.error("Database error on %s %s: %s", request.method, request.path, error)
+        if request.method in WRITE_METHODS:
+            return error_response(503, NOT_SAVED_MESSAGE)
+        return error_response(503)
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception):

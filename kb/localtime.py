@@ -32,6 +32,17 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
+def wall_clock_kind(value: datetime) -> str:
+    """Whether a naive local time happened once ("ok"), never ("gap": the clocks went
+    forward past it) or twice ("ambiguous": the clocks went back over it)."""
+    zone = local_zone()
+    first, second = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return "ok"
+    back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None, fold=0)
+    return "gap" if back != value.replace(fold=0) else "ambiguous"
+
+
 def to_local(value: datetime) -> datetime:
     """A stored naive UTC time as an aware local time."""
     return value.replace(tzinfo=UTC).astimezone(local_zone())

@@ -17,7 +17,7 @@ def search():
     """Search results as JSON."""
     query = request.args.get("q", "")
     limit = request.args.get("limit", "10")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+    if not limit.isdigit() or len(limit) > 3 or not 1 <= int(limit) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     kind = request.args.get("kind") or None
     if kind is not None and kind not in KINDS:

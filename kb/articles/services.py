@@ -108,14 +108,14 @@ def save_version(
 
 def import_articles(directory: Path) -> ImportReport:
     """Load every article file under ``directory``; bad files are reported and skipped."""
-    from kb.search.services import index_article
+    from kb.search.services import sync_index
 
     return import_folder(
         directory,
         model=Article,
         parse=lambda path: parse_article(path, root=directory.parent),
         save=save_version,
-        index=index_article,
+        sync=sync_index,
         noun="article",
     )
 

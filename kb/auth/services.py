@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+import time
 from datetime import timedelta
 from functools import cache, wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
+from limits import parse as parse_limit
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kb.extensions import db, login_manager
+from kb.extensions import db, limiter, login_manager
 from kb.models import ROLES, ApiToken, User, utcnow
 
 # Endpoints anyone may reach without signing in.
@@ -40,10 +44,21 @@ def init_login(app: Flask) -> None:
     app.before_request(_require_login)
 
 
+MAX_ID = 2**31 - 1  # the largest id the database holds (INTEGER in PostgreSQL)
+ACCOUNT_LIMIT_SCOPE = "login-account"
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user and user.active else None
+    # Called on every request, from the session or a remember-me cookie: the cookie's
+    # session version must still be the user's, so a sign-out ends it everywhere.
+    number, _, version = user_id.partition(":")
+    if not (number.isdigit() and version.isdigit()) or int(number) > MAX_ID:
+        return None  # includes cookies from before session versions existed
+    user = db.session.get(User, int(number))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 @login_manager.request_loader
@@ -103,6 +118,85 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+def end_sessions(user: User) -> bool:
+    """Sign a user out everywhere (every session and remember-me cookie); False if the
+    database refused the change, in which case only this browser's cookie is cleared."""
+    user.end_sessions()
+    try:
+        db.session.commit()
+        return True
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("Could not end the sessions of %s", user.username)
+        return False
+
+
+def _find_user(username: str) -> User:
+    """The user with this name; AccountError if there is none."""
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
+    if user is None:
+        raise AccountError(f"No user called {username!r}.")
+    return user
+
+
+def change_password(username: str, password: str) -> User:
+    """Give a user a new password; every session signed in with the old one ends."""
+    if len(password) < 4:
+        raise AccountError("Passwords must be at least 4 characters.")
+    user = _find_user(username)
+    user.set_password(password)
+    db.session.commit()
+    return user
+
+
+def set_active(username: str, active: bool) -> User:
+    """Deactivate (every session ends) or reactivate an account."""
+    user = _find_user(username)
+    if user.active != active:
+        user.active = active
+        user.end_sessions()  # reactivating must not revive a session from before
+        db.session.commit()
+    return user
+
+
+# --- per-account back-off ------------------------------------------------------------
+# Failures are counted per username in Flask-Limiter's storage (memory:// per worker, or
+# a shared redis:// store), alongside the per-address limit on the login route.
+
+
+def _account_key(username: str) -> str:
+    """A fixed-length storage key for a username (whatever was typed)."""
+    return hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()[:32]
+
+
+def _account_limit():
+    """The per-account limit from KB_LOGIN_ACCOUNT_LIMIT."""
+    return parse_limit(current_app.config["KB_LOGIN_ACCOUNT_LIMIT"])
+
+
+def login_backoff(username: str) -> int:
+    """Seconds until this account may try to sign in again (0: it may now)."""
+    if not limiter.enabled:
+        return 0
+    item, key = _account_limit(), _account_key(username)
+    if limiter.limiter.test(item, ACCOUNT_LIMIT_SCOPE, key):
+        return 0
+    reset = limiter.limiter.get_window_stats(item, ACCOUNT_LIMIT_SCOPE, key).reset_time
+    return max(1, math.ceil(reset - time.time()))
+
+
+def record_login_failure(username: str) -> None:
+    """Count one failed sign-in against the account."""
+    if limiter.enabled:
+        limiter.limiter.hit(_account_limit(), ACCOUNT_LIMIT_SCOPE, _account_key(username))
+
+
+def clear_login_failures(username: str) -> None:
+    """Forget an account's failed sign-ins after a successful one."""
+    if limiter.enabled:
+        limiter.limiter.clear(_account_limit(), ACCOUNT_LIMIT_SCOPE, _account_key(username))
+
+
 def is_safe_next(target: str | None) -> bool:
     """True when ``target`` is a path on this site (no scheme, host or protocol-relative)."""
     if not target or not target.startswith("/") or target.startswith("//"):
@@ -160,7 +254,12 @@ def user_for_token(token: str) -> User | None:
     # Record use at most once a minute: a write on every API call would serialise them.
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
-        db.session.commit()
+        try:
+            db.session.commit()
+        except SQLAlchemyError:
+            # Bookkeeping only: a read-only database must not refuse the request.
+            db.session.rollback()
+            return db.session.get(User, row.user_id)
     return row.user
 
 

@@ -7,7 +7,14 @@ from flask_login import current_user, login_user, logout_user
 
 from kb.auth import bp
 from kb.auth.forms import LoginForm
-from kb.auth.services import authenticate, is_safe_next
+from kb.auth.services import (
+    authenticate,
+    clear_login_failures,
+    end_sessions,
+    is_safe_next,
+    login_backoff,
+    record_login_failure,
+)
 from kb.extensions import limiter
 
 
@@ -24,17 +31,33 @@ def login():
         return redirect(next_url if is_safe_next(next_url) else url_for("articles.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        username = form.username.data
+        wait = login_backoff(username)
+        if wait:
+            # Checked before the password, so guessing on gets no answer either way.
+            minutes = max(1, round(wait / 60))
+            flash(f"Too many failed sign-ins for this account. Wait {minutes} minute"
+                  f"{'s' if minutes != 1 else ''} and try again, or ask an admin to reset "
+                  "the password.", "error")
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(username, form.password.data)
         if user is not None:
+            clear_login_failures(username)
             login_user(user, remember=form.remember.data)
             return redirect(next_url if is_safe_next(next_url) else url_for("articles.home"))
+        record_login_failure(username)
         flash("That username and password do not match an active account.", "error")
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign the current user out."""
+    """Sign the current user out, ending every session and remember-me cookie they hold."""
+    ended = end_sessions(current_user) if current_user.is_authenticated else True
     logout_user()
-    flash("You are signed out.", "info")
+    if ended:
+        flash("You are signed out.", "info")
+    else:
+        flash("You are signed out on this browser, but the database could not record it, "
+              "so other browsers may still be signed in.", "error")
     return redirect(url_for("auth.login"))

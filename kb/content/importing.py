@@ -24,6 +24,8 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Why the search index could not be brought in step; the database change is kept.
+    index_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -44,14 +46,16 @@ def import_folder(
     model: type,
     parse: Callable[[Path], Any],
     save: Callable[[Any, Any], tuple[Any, bool]],
-    index: Callable[[Any], None],
+    sync: Callable[[], Any],
     noun: str,
 ) -> ImportReport:
     """Import every file under ``directory``; bad files are reported and skipped.
 
     ``parse(path)`` returns an item with ``slug`` and ``path`` or raises ContentError or
     ContentErrors; ``save(existing_or_None, item)`` returns (row, new_version_made);
-    ``index(row)`` updates the search index and may raise IndexUnavailable.
+    ``sync()`` brings the whole search index in step with the database after the commit
+    (even when nothing changed: an earlier failed index write is caught up here) and
+    may raise IndexUnavailable.
     """
     from kb.search.services import IndexUnavailable
 
@@ -87,23 +91,17 @@ def import_folder(
             db.select(model).options(joinedload(model.current_version))
         )
     }
-    changed = []
     for slug, item in parsed.items():
         row = existing.get(slug)
         row, new_version = save(row, item)
         if new_version:
             (report.created if slug not in existing else report.updated).append(slug)
-            changed.append(row)
         else:
             report.unchanged.append(slug)
-            if db.session.is_modified(row):
-                changed.append(row)
     db.session.commit()
 
-    for row in changed:
-        try:
-            index(row)
-        except IndexUnavailable as error:
-            report.warnings.append(f"{noun} {row.slug}: not indexed yet ({error}); "
-                                   "it will be indexed at the next start or reindex")
+    try:
+        sync()
+    except IndexUnavailable as error:
+        report.index_error = str(error)
     return report

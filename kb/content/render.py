@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -30,6 +31,21 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# Classes our own Markdown extensions write, on the elements they write them on:
+# admonitions (``!!! warning``) and fenced code. Any other class is dropped, so article
+# HTML cannot dress itself up as the app's own alerts, buttons or crisis banner.
+ADMONITION_TYPES = {"note", "tip", "warning", "danger", "caution", "important", "hint",
+                    "attention", "error"}
+_CODE_CLASS = re.compile(r"^language-[\w+#.-]{1,40}$")
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Ids on the article page itself; a heading with the same words gets "-section" added,
+# so the contents links and the page's own landmarks never collide.
+RESERVED_IDS = {"main", "header-q", "toc-heading", "quick-answer-heading", "q", "q-hint",
+                "category", "search-results", "search-status"}
+# Browsers ignore tabs and newlines in URLs and read "\" as "/", so "/\host", "\\host"
+# and "/<tab>/host" are all protocol-relative links to another site.
+_PROTOCOL_RELATIVE = re.compile(r"^[/\\]{2}")
+_URL_IGNORED = re.compile(r"[\x00-\x20]")
 
 
 @dataclass
@@ -80,24 +96,74 @@ def render_markdown(text: str, *, link_base: str = "/articles/") -> Rendered:
         output_format="html",
     )
     raw = md.convert(text)
-    return Rendered(html=sanitise(raw), toc=getattr(md, "toc_tokens", []))
+    toc = _plain_names(getattr(md, "toc_tokens", []))
+    return Rendered(html=sanitise(raw, heading_ids=_ids(toc)), toc=toc)
 
 
-def sanitise(html: str) -> str:
-    """Strip everything that could run script or load foreign content."""
+def _plain_names(tokens: list[dict]) -> list[dict]:
+    """TOC entries with plain-text names: Markdown escapes them, and so does the template."""
+    return [
+        {**token, "name": htmllib.unescape(token.get("name", "")),
+         "children": _plain_names(token.get("children", []))}
+        for token in tokens
+    ]
+
+
+def _ids(tokens: list[dict]) -> set[str]:
+    """Every anchor id in the contents, children included."""
+    found: set[str] = set()
+    for token in tokens:
+        found.add(token["id"])
+        found |= _ids(token.get("children", []))
+    return found
+
+
+def sanitise(html: str, heading_ids: set[str] | frozenset[str] = frozenset()) -> str:
+    """Strip everything that could run script, load foreign content or pose as the app.
+
+    ``heading_ids`` are the contents anchors the TOC extension gave the headings: the
+    only ids kept. Classes are kept only where our extensions put them.
+    """
+
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        """The attribute value to keep, or None to drop the attribute."""
+        if attribute == "id":
+            return value if tag in HEADINGS and value in heading_ids else None
+        if attribute == "class":
+            return _allowed_class(tag, value)
+        if attribute == "href" and _PROTOCOL_RELATIVE.match(_URL_IGNORED.sub("", value)):
+            return None
+        return value
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=keep,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
 
 
+def _allowed_class(tag: str, value: str) -> str | None:
+    """The class value if our Markdown extensions write it on this tag, else None."""
+    names = value.split()
+    if tag == "div" and names[:1] == ["admonition"]:
+        # An unknown type ("!!! crisis") keeps the plain admonition look, not its name.
+        known = [name for name in names[1:2] if name in ADMONITION_TYPES]
+        return " ".join(["admonition", *known])
+    if tag == "p" and names == ["admonition-title"]:
+        return value
+    if tag == "code" and len(names) == 1 and _CODE_CLASS.match(names[0]):
+        return value
+    return None
+
+
 def _slugify(value: str, separator: str) -> str:
     value = re.sub(r"[^\w\s-]", "", value).strip().lower()
-    return re.sub(r"[\s_-]+", separator, value) or "section"
+    slug = re.sub(r"[\s_-]+", separator, value) or "section"
+    return f"{slug}{separator}section" if slug in RESERVED_IDS else slug
 
 
 class _TextExtractor(HTMLParser):

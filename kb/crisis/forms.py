@@ -106,6 +106,16 @@ class IncidentForm(FlaskForm):
         invalid_value_message="Enter the date and time of the call, for example "
         "2026-11-23 16:05.",
     )
+    clock_change = RadioField(
+        "Which one?",
+        choices=[
+            SelectChoice("first", "The first time (British Summer Time, before the clocks "
+                         "went back)"),
+            SelectChoice("second", "The second time (Greenwich Mean Time, after the clocks "
+                         "went back)"),
+        ],
+        validators=[Optional()],
+    )
     what_was_said = TextAreaField(
         "What the caller said", filters=[_strip],
         validators=[DataRequired("Write down what the caller said."), Capped(TEXT_MAX)],
@@ -142,6 +152,7 @@ class IncidentForm(FlaskForm):
             emergency_services_called=self.emergency_services_called.data == "yes",
             helpline_ids=tuple(self.helplines_given.data or ()),
             notes=self.notes.data or "",
+            clock_change=self.clock_change.data or None,
         )
 
 

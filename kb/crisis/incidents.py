@@ -19,11 +19,15 @@ from kb.crisis.services import (
     to_utc,
 )
 from kb.extensions import db
+from kb.localtime import wall_clock_kind
 from kb.models import CrisisIncident, CrisisIncidentReview, Helpline, User, utcnow
 
 # A record written straight after a call may be a few minutes "ahead" of a slow clock;
 # anything later than this is a typo in the date or time.
 FUTURE_GRACE = timedelta(minutes=10)
+# No contact centre call on record is older than this: an earlier year is a typo.
+EARLIEST = datetime(2000, 1, 1)
+FOLDS = {"first": 0, "second": 1}  # which of two identical autumn times was meant
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,28 @@ class IncidentData:
     emergency_services_called: bool = False
     helpline_ids: tuple[int, ...] = ()
     notes: str = ""
+    # When the clocks go back, 01:00-01:59 happens twice: "first" (summer time) or
+    # "second" (winter time). None until the agent has been asked.
+    clock_change: str | None = None
+
+
+def _check_occurred(value: datetime, clock_change: str | None) -> datetime:
+    """The naive local call time as naive UTC; InvalidEntry if it is not a real time here."""
+    if value < EARLIEST:
+        raise InvalidEntry("occurred_at", f"The year {value.year} is before 2000. Check the "
+                           "date of the call.")
+    when = f"{value:%H:%M} on {value.day} {value:%B %Y}"
+    kind = wall_clock_kind(value)
+    if kind == "gap":
+        raise InvalidEntry("occurred_at", f"{when} did not happen on UK clocks: the clocks "
+                           "went forward an hour at that moment. Check the time of the call.")
+    if kind == "ambiguous":
+        if clock_change not in FOLDS:
+            raise InvalidEntry("clock_change", f"{when} happened twice: the clocks went back "
+                               "an hour. Choose whether the call was at the first or the "
+                               f"second {value:%H:%M}.")
+        value = value.replace(fold=FOLDS[clock_change])
+    return to_utc(value)
 
 
 def record_incident(data: IncidentData, actor: User, now: datetime | None = None) -> CrisisIncident:
@@ -47,7 +73,7 @@ def record_incident(data: IncidentData, actor: User, now: datetime | None = None
     what = data.what_was_said.strip()
     if not what:
         raise InvalidEntry("what_was_said", "Write down what the caller said.")
-    occurred = to_utc(data.occurred_at)
+    occurred = _check_occurred(data.occurred_at, data.clock_change)
     if occurred > now + FUTURE_GRACE:
         raise InvalidEntry("occurred_at", "That time is in the future. Check the date and time.")
     wanted = set(data.helpline_ids)

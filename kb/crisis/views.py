@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms.fields.choices import SelectChoice
 
 from kb.auth.services import role_required
+from kb.bounds import page_arg
 from kb.crisis import bp, services
 from kb.crisis import incidents as records
 from kb.crisis.forms import HelplineForm, IncidentForm, ReviewForm, add_error
 from kb.crisis.services import HelplineNotFound, IncidentNotFound, InvalidEntry, NotAllowed
+from kb.extensions import db
+
+INCIDENT_NOT_SAVED = (
+    "This record was NOT saved: the database did not accept it (it may be read-only or "
+    "busy). What you wrote is still below. Copy it somewhere safe, tell your manager, "
+    "and submit again in a minute."
+)
+# Incident records are sensitive: never kept by the browser or a proxy.
+NO_STORE_ENDPOINTS = {"crisis.new_incident", "crisis.incidents", "crisis.incident",
+                      "crisis.add_review"}
+
+
+@bp.after_request
+def _no_store(response):
+    """Keep incident pages out of browser and proxy caches."""
+    if request.endpoint in NO_STORE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.context_processor
@@ -164,6 +184,11 @@ def new_incident():
             incident = records.record_incident(form.to_data(), _actor())
         except InvalidEntry as error:
             add_error(form, error)
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            current_app.logger.error("Crisis incident not saved: %s", error)
+            form.form_errors.append(INCIDENT_NOT_SAVED)
+            return render_template("crisis/incident_form.html", form=form), 503
         else:
             flash("Incident recorded. Talk the call through with your line manager.", "success")
             return redirect(url_for(".incident", incident_id=incident.id))
@@ -174,7 +199,7 @@ def new_incident():
 @role_required("manager")
 def incidents():
     """Every incident record, newest first, for review."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     return render_template(
         "crisis/incidents.html", pagination=records.list_incidents(_actor(), page=page)
     )

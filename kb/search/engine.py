@@ -43,6 +43,7 @@ MAX_LIMIT = 100
 PARALLEL_BUILD_FROM = 2000  # documents; below this, starting processes costs more
 BATCH_SIZE = 500  # catch-up commits this often so other writers are not starved
 STALE_BUILD_SECONDS = 6 * 3600
+GENERATION_EPOCH = 1_700_000_000  # November 2023, in Unix seconds
 REOPEN_INTERVAL = 5.0  # seconds between automatic repair attempts after a failure
 BUSY_MESSAGE = (
     "The search index is busy being updated by another task. Your change is saved; "
@@ -188,6 +189,10 @@ class SearchIndex:
         self._last_attempt = 0.0
         self._needs_refill = False  # recreated empty after corruption; catch_up clears it
         self._opened_once = False
+        # Bumped whenever a different searcher (so possibly a different index) is in use,
+        # so the watermark is read once per version of the index, not once per question.
+        self._serial = 0
+        self._marks: tuple[int, dict[str, str]] | None = None
 
     # ----- opening and repair -------------------------------------------------
 
@@ -221,7 +226,7 @@ class SearchIndex:
                 log.warning("Search index %s unreadable (%s); recreating", self.index_dir, reason)
             # A fresh, empty generation newer than anything on disk, so searchers in
             # other processes notice the change; clean_files removes the debris.
-            generation = TOC._latest_generation(storage, INDEX_NAME) + 1
+            generation = _next_generation(storage)
             TOC(self.schema, [], generation).write(storage, INDEX_NAME)
             clean_files(storage, INDEX_NAME, generation, [])
         finally:
@@ -254,6 +259,7 @@ class SearchIndex:
         self._ix, self._searcher, self._error = ix, searcher, None
         self._filters = {}
         self._opened_once = True
+        self._serial += 1
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
@@ -287,6 +293,7 @@ class SearchIndex:
                         raise
             self._close_searcher()
             self._searcher = fresh
+            self._serial += 1
         assert self._searcher is not None
         return self._searcher
 
@@ -407,7 +414,7 @@ class SearchIndex:
             for name in os.listdir(build_dir):
                 if pattern.match(name):
                     os.replace(build_dir / name, self.index_dir / name)
-            toc.generation = TOC._latest_generation(live, INDEX_NAME) + 1
+            toc.generation = _next_generation(live)
             toc.write(live, INDEX_NAME)
             clean_files(live, INDEX_NAME, toc.generation, toc.segments)
         finally:
@@ -423,10 +430,17 @@ class SearchIndex:
         """True after a corrupt index was recreated empty and before catch_up refills it."""
         return self._needs_refill
 
+    def refilled(self) -> None:
+        """Forget a recreation seen earlier: the index has since been found in step."""
+        self._needs_refill = False
+
     def indexed(self) -> dict[str, str]:
         """slug -> sha256 of every document in the index (the watermark)."""
         with self._lock:
-            return _watermark(self._current().reader())
+            searcher = self._current()
+            if self._marks is None or self._marks[0] != self._serial:
+                self._marks = (self._serial, _watermark(searcher.reader()))
+            return dict(self._marks[1])
 
     def catch_up(self, current: dict[str, str], load: Callable[[str], Document]) -> dict:
         """Index what changed in the database and drop what it no longer has; returns counts."""
@@ -590,18 +604,36 @@ class SearchIndex:
             return sorted(found, key=str.lower)
 
     def health(self) -> dict:
-        """{"documents": N, "status": "ok"} or status "error" with a reason; never raises."""
+        """{"documents": N, "status": "ok"}, "degraded" or "error" with a reason; never raises."""
+        # Reasons name the kind of failure only: exception messages carry file paths,
+        # and health is public. The full error goes to the log.
         with self._lock:
             try:
                 documents = self._current().doc_count()
             except Exception as exc:  # noqa: BLE001
-                reason = f"{type(exc).__name__}: {exc}"
-                self._failed(exc)  # reports what it saw, then tries to repair for next time
-                return {"documents": 0, "status": "error", "reason": reason}
+                reason = f"the index cannot be opened ({type(exc).__name__})"
+                # Logs what it saw, then reopens or recreates it; if that worked, report
+                # what is there now (an index recreated empty is "degraded", below).
+                if not self._failed(exc):
+                    return {"documents": 0, "status": "error", "reason": reason}
+                try:
+                    documents = self._current().doc_count()
+                except Exception:  # noqa: BLE001
+                    return {"documents": 0, "status": "error", "reason": reason}
             if self._needs_refill:
-                reason = "index was unreadable and has been recreated; it needs a catch-up"
-                return {"documents": documents, "status": "error", "reason": reason}
+                reason = "the index was unreadable and has been recreated; it needs a catch-up"
+                return {"documents": documents, "status": "degraded", "reason": reason}
             return {"documents": documents, "status": "ok"}
+
+
+def _next_generation(storage: FileStorage) -> int:
+    """A generation number for a new index that no earlier index in this folder used."""
+    # A worker whose folder was deleted under it still holds a searcher on generation N;
+    # if the recreated index counted up from 0 to N again, that worker would think its
+    # stale searcher current. Seconds since 2023 (whoosh stores a 32-bit number) only
+    # come round again if the old index averaged more than one commit a second.
+    return max(TOC._latest_generation(storage, INDEX_NAME) + 1,
+               int(time.time()) - GENERATION_EPOCH)
 
 
 def _watermark(reader: IndexReader) -> dict[str, str]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask, current_app, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from kb.content.render import markdown_to_text
@@ -27,11 +30,15 @@ KINDS = ("article", "script")
 # Scripts share the index with articles and may share a slug with one (the crisis
 # protocol is both), so their index key carries a prefix.
 SCRIPT_PREFIX = "script:"
+# How often a worker compares its index with the database between writes (seconds);
+# the comparison is two aggregate queries unless something changed.
+CHECK_INTERVAL = 5.0
 _ready_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class IndexUnavailable(RuntimeError):
-    """The index could not be written just now (another process holds it too long)."""
+    """The index could not be written (locked too long by another process, or unwritable)."""
 
 
 def init_search(app: Flask) -> None:
@@ -113,20 +120,24 @@ def document_for_script(script: CallScript) -> Document:
     )
 
 
-def index_script(script: CallScript) -> None:
-    """Add or replace a call script in the index; raises IndexUnavailable if it is locked."""
+def sync_index() -> dict:
+    """After a commit: bring the whole index in line with the database.
+
+    Never only "what this write changed": if the index was lost or the database got
+    ahead of it (an earlier failed index write), this is where it catches up in full.
+    Raises IndexUnavailable, with words for people, when the index cannot be written.
+    """
     try:
-        get_index().index_document(document_for_script(script))
+        return catch_up()
     except IndexBusy as error:
         raise IndexUnavailable(str(error)) from error
-
-
-def index_article(article: Article) -> None:
-    """Add or replace an article in the index; raises IndexUnavailable if it is locked."""
-    try:
-        get_index().index_document(document_for(article))
-    except IndexBusy as error:
-        raise IndexUnavailable(str(error)) from error
+    except OSError as error:
+        log.error("Search index not writable: %s", error)
+        raise IndexUnavailable(
+            f"the search index folder cannot be written ({type(error).__name__}). The "
+            "database has the changes; they are indexed at the next import, reindex, save "
+            "or start-up once the folder is writable again"
+        ) from error
 
 
 def current_fingerprints() -> dict[str, str]:
@@ -169,29 +180,80 @@ def catch_up() -> dict:
     return result
 
 
+def _db_watermark() -> tuple:
+    """A cheap summary of the database's documents: changes whenever a fingerprint may."""
+    marks = []
+    for model in (Article, CallScript):
+        marks.extend(db.session.execute(
+            db.select(db.func.count(model.id), db.func.max(model.updated_at),
+                      db.func.max(model.current_version_id))
+            .where(model.current_version_id.is_not(None))
+        ).one())
+    return tuple(marks)
+
+
+def expected_fingerprints() -> dict[str, str]:
+    """current_fingerprints(), reloaded only when the database's watermark moved."""
+    cache = current_app.extensions.setdefault("kb_search_expected", {})
+    watermark = _db_watermark()
+    if cache.get("watermark") != watermark:
+        cache.update(watermark=watermark, marks=current_fingerprints())
+    return dict(cache["marks"])
+
+
+def compare_with_database() -> dict:
+    """How far the index is from the database: counts of missing, stale and extra keys."""
+    expected, indexed = expected_fingerprints(), get_index().indexed()
+    return {
+        "documents": len(indexed),
+        "expected": len(expected),
+        "missing": sum(1 for key in expected if key not in indexed),
+        "stale": sum(1 for key, mark in expected.items() if key in indexed
+                     and indexed[key] != mark),
+        "extra": sum(1 for key in indexed if key not in expected),
+    }
+
+
+def _in_step(diff: dict) -> bool:
+    """True when nothing is missing, out of date or extra."""
+    return not (diff["missing"] or diff["stale"] or diff["extra"])
+
+
 def ensure_ready() -> None:
-    """Before the first search in a process, and again whenever the engine had to recreate
-    a corrupt index, repair the index and catch it up with the database.
+    """Before the first search in a process, whenever the engine had to recreate a corrupt
+    index, and every few seconds if the database got ahead of the index: catch it up.
 
     A failure here must not stop search answering from what the index already holds.
     """
     app = current_app._get_current_object()
-    index = get_index()
-    if app.extensions.get("kb_search_ready") and not index.needs_refill:
+    index, state = get_index(), app.extensions
+
+    def settled() -> bool:
+        """Ready, nothing to refill, and checked against the database lately."""
+        return (bool(state.get("kb_search_ready")) and not index.needs_refill
+                and time.monotonic() - state.get("kb_search_checked", 0.0) < CHECK_INTERVAL)
+
+    if settled():
         return
     with _ready_lock:
-        if app.extensions.get("kb_search_ready") and not index.needs_refill:
+        if settled():
             return
+        state["kb_search_checked"] = time.monotonic()
         try:
+            if (state.get("kb_search_ready") and not index.needs_refill
+                    and _in_step(compare_with_database())):
+                return
             catch_up()
         except IndexBusy:
             # Another worker is catching up right now; its writes reach us through the
             # searcher's freshness check.
-            app.logger.info("Index busy at start-up; another process is catching it up")
-        except Exception:  # noqa: BLE001 - keep serving; health() reports the problem
-            app.logger.exception("Search index catch-up failed")
+            app.logger.info("Index busy; another process is catching it up")
+        except Exception as error:  # noqa: BLE001 - keep serving; health() reports it
+            app.logger.warning("Search index catch-up failed: %s: %s",
+                               type(error).__name__, error)
+            db.session.rollback()
             return
-        app.extensions["kb_search_ready"] = True
+        state["kb_search_ready"] = True
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
@@ -211,9 +273,18 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     docs = itertools.chain(
         (document_for(a) for a in articles), (document_for_script(s) for s in scripts)
     )
-    count = get_index().rebuild(docs, total=len(articles) + len(scripts), progress=progress)
+    try:
+        count = get_index().rebuild(docs, total=len(articles) + len(scripts),
+                                    progress=progress)
+    except IndexBusy as error:
+        raise IndexUnavailable(str(error)) from error
+    except OSError as error:
+        log.error("Search index not writable: %s", error)
+        raise IndexUnavailable(
+            f"the search index folder cannot be written ({type(error).__name__})"
+        ) from error
     # The swap replaces anything another process indexed during the build: catch up.
-    get_index().catch_up(current_fingerprints(), _load_document)
+    sync_index()
     return count
 
 
@@ -245,22 +316,44 @@ def run_search(
         raise ValueError(f"kind must be one of: {', '.join(KINDS)}")
     ensure_ready()
     query = query[:MAX_QUERY_CHARS]
-    results = get_index().search(query, category=category or None, kind=kind, limit=limit)
+    index = get_index()
+    results = index.search(query, category=category or None, kind=kind, limit=limit)
+    if index.needs_refill:
+        # This search found the index lost and recreated it empty: refill, then answer.
+        ensure_ready()
+        results = index.search(query, category=category or None, kind=kind, limit=limit)
     if kind is None:
         results.hits = scripts_after_their_articles(results.hits)
     if query.strip():
+        log_search(query.strip(), results, category=category or None, user=user,
+                   source=source)
+    return results
+
+
+def log_search(query: str, results: Results, *, category: str | None, user: User | None,
+               source: str) -> bool:
+    """Write one search-log row; False (and nothing raised) when the database refuses.
+
+    An answer must never depend on a database write: a read-only or locked database
+    loses the log row, not the search.
+    """
+    try:
         db.session.add(
             SearchLog(
-                query=query.strip(),
+                query=query,
                 result_count=results.total,
-                category=category or None,
+                category=category,
                 user_id=user.id if user is not None and user.is_authenticated else None,
                 took_ms=round(results.took_ms, 2),
                 source=source,
             )
         )
         db.session.commit()
-    return results
+        return True
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        log.warning("Search log not written: %s", type(error).__name__)
+        return False
 
 
 def scripts_after_their_articles(hits: list[Hit]) -> list[Hit]:
@@ -298,5 +391,36 @@ def scripts_after_their_articles(hits: list[Hit]) -> list[Hit]:
 
 
 def health() -> dict:
-    """The index's health for /healthz."""
-    return get_index().health()
+    """The index's health for /healthz: it opens, and it agrees with the database.
+
+    "ok" when every document in the database is indexed at its current fingerprint,
+    "degraded" (with counts, never paths) while it is behind, "error" when it cannot
+    be opened at all.
+    """
+    index = get_index()
+    opened = index.health()
+    if opened["status"] == "error":
+        return opened
+    try:
+        diff = compare_with_database()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {**opened, "status": "unknown",
+                "reason": "the database could not be read to compare with the index"}
+    except Exception as error:  # noqa: BLE001 - a health check reports, never raises
+        log.warning("Index comparison failed: %s: %s", type(error).__name__, error)
+        return {"documents": 0, "status": "error",
+                "reason": f"the index cannot be read ({type(error).__name__})"}
+    result = {"documents": diff["documents"], "expected": diff["expected"], "status": "ok"}
+    if _in_step(diff):
+        index.refilled()  # whichever process repaired it, this worker need not say so
+        return result
+    parts = [f"{diff[key]} {label}" for key, label in
+             (("missing", "missing"), ("stale", "out of date"),
+              ("extra", "no longer in the database")) if diff[key]]
+    result.update(
+        status="degraded",
+        reason=f"the index is not in step with the database ({', '.join(parts)}); it "
+        "catches up at the next search, save or 'reindex --if-needed'",
+    )
+    return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
 from kb.articles.services import categories
@@ -44,7 +44,8 @@ def search():
 @bp.route("/opensearch.xml")
 def opensearch():
     """Lets a browser search the knowledge base from its address bar."""
-    xml = render_template(
-        "search/opensearch.xml", search_url=url_for("search.search", _external=True)
-    )
+    # From configuration, never the Host header: a forged header must not put another
+    # site's address into what the browser saves.
+    base = current_app.config["KB_BASE_URL"].rstrip("/")
+    xml = render_template("search/opensearch.xml", search_url=base + url_for("search.search"))
     return xml, 200, {"Content-Type": "application/opensearchdescription+xml"}
