@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -16,6 +17,10 @@ MESSAGES = {
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. The error has been logged.",
 }
+UNSTORABLE_MESSAGE = (
+    "That text is too long or contains a character the database cannot store (such as a "
+    "NUL character), so nothing was changed."
+)
 CSRF_MESSAGE = (
     "The form had expired or did not come from this site, so nothing was changed. "
     "Reload the page and try again."
@@ -64,6 +69,15 @@ def register(app: Flask) -> None:
         elif code == 400 and error.description and wants_json():
             message = error.description
         return error_response(code, message)
+
+    @app.errorhandler(DataError)
+    def unstorable(_error: DataError):
+        # A value the database refuses (PostgreSQL rejects NUL characters in text, which
+        # SQLite stores): bad input, not a fault of ours. The transaction is abandoned.
+        from kb.extensions import db
+
+        db.session.rollback()
+        return error_response(400, UNSTORABLE_MESSAGE)
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception):

@@ -251,7 +251,8 @@ def run_search(
     if query.strip():
         db.session.add(
             SearchLog(
-                query=query.strip(),
+                # PostgreSQL cannot store NUL characters; nobody types one on purpose.
+                query=query.strip().replace("\x00", ""),
                 result_count=results.total,
                 category=category or None,
                 user_id=user.id if user is not None and user.is_authenticated else None,
