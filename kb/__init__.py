@@ -148,6 +148,6 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("rule_text")
     def rule_text(standard) -> str:
         """A response standard's rule in words."""
-        from kb.tools.duedates_services import as_rule
+        from kb.tools.duedates.services import as_rule
 
         return as_rule(standard).describe()

@@ -87,7 +87,7 @@ def _seed_reference_data() -> None:
     """Helplines and response standards: loaded once into empty tables, then managers own
     them, so later imports never overwrite their edits."""
     from kb.crisis.services import seed_helplines
-    from kb.tools.duedates_services import seed_standards
+    from kb.tools.duedates.services import seed_standards
 
     helplines, standards = seed_helplines(), seed_standards()
     if helplines or standards:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -24,6 +24,10 @@ NOT_SAVED_MESSAGE = (
     "if it keeps happening."
 )
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+UNSTORABLE_MESSAGE = (
+    "That text is too long or contains a character the database cannot store (such as a "
+    "NUL character), so nothing was changed."
+)
 CSRF_MESSAGE = (
     "The form had expired or did not come from this site, so nothing was changed. "
     "Reload the page and try again."
@@ -86,6 +90,15 @@ def register(app: Flask) -> None:
         if request.method in WRITE_METHODS:
             return error_response(503, NOT_SAVED_MESSAGE)
         return error_response(503)
+
+    @app.errorhandler(DataError)
+    def unstorable(_error: DataError):
+        # A value the database refuses (PostgreSQL rejects NUL characters in text, which
+        # SQLite stores): bad input, not a fault of ours. The transaction is abandoned.
+        from kb.extensions import db
+
+        db.session.rollback()
+        return error_response(400, UNSTORABLE_MESSAGE)
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception):

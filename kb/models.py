@@ -294,7 +294,7 @@ class ResponseStandard(db.Model):
     key: Mapped[str] = mapped_column(String(60), unique=True)
     label: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(60))
-    # One of kb.tools.duedates.RULE_KINDS, with ``amount`` where the kind needs one.
+    # One of kb.tools.duedates.arithmetic.RULE_KINDS, with ``amount`` where it needs one.
     rule: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(default=0)
     position: Mapped[int] = mapped_column(default=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ from flask_migrate import upgrade
 
 from kb import create_app
 from kb.extensions import db
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_ARTICLES = ROOT / "articles"
@@ -20,12 +22,74 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                      r'name="csrf_token" value="([^"]+)"')
 
 
+def pytest_addoption(parser):
+    """``--db=postgresql`` runs the suite on PostgreSQL (KB_TEST_DATABASE_URL)."""
+    parser.addoption("--db", choices=databases.BACKENDS, default=None,
+                     help="database backend for the suite (default: $KB_TEST_DB or sqlite)")
+
+
+def pytest_configure(config):
+    """Pick the backend; on PostgreSQL check the server once (fail in CI, else skip)."""
+    config.addinivalue_line("markers", "sqlite_only: checks SQLite tuning; skipped on PostgreSQL")
+    chosen = config.getoption("--db")
+    if chosen:
+        # In the environment, so CLI and gunicorn processes started by tests follow it.
+        os.environ["KB_TEST_DB"] = chosen
+    config.kb_postgres_unavailable = None
+    if databases.is_postgresql():
+        problem = databases.check_server()
+        if problem and databases.required():
+            raise pytest.UsageError(f"PostgreSQL is required here (CI): {problem}")
+        config.kb_postgres_unavailable = problem
+
+
+def pytest_report_header(config):
+    """Say which database the run uses."""
+    return f"database: {databases.backend()}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip everything when PostgreSQL was asked for and is missing; SQLite-only checks on PG."""
+    problem = config.kb_postgres_unavailable
+    for item in items:
+        if problem:
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL run skipped: {problem}"))
+        elif databases.is_postgresql() and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="SQLite-specific check"))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Repeat why a PostgreSQL run was skipped where the developer will read it."""
+    if config.kb_postgres_unavailable:
+        terminalreporter.write_line(
+            f"PostgreSQL run skipped: {config.kb_postgres_unavailable}", yellow=True)
+
+
+def pytest_unconfigure(config):
+    """Drop whatever databases this session left behind (the template included)."""
+    if not config.kb_postgres_unavailable:
+        databases.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """Each test's PostgreSQL databases are dropped when it ends."""
+    mark = databases.created_count()
+    yield
+    databases.drop_since(mark)
+
+
 def build_app(base: Path, **overrides):
-    """An app whose database, index and content live under ``base``, migrated to head."""
+    """An app whose database, index and content live under ``base``, migrated to head.
+
+    On PostgreSQL the database is named after ``base``: a second app (or process) built
+    on the same folder shares it, as a second worker would.
+    """
     articles = base / "articles"
     articles.mkdir(parents=True, exist_ok=True)
+    database_url, at_head = databases.database_for(base)
     settings = {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'kb.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "KB_INDEX_DIR": str(base / "index"),
         "KB_ARTICLES_DIR": str(articles),
         "KB_SCRIPTS_DIR": str(base / "scripts"),
@@ -33,8 +97,9 @@ def build_app(base: Path, **overrides):
     }
     settings.update(overrides)
     app = create_app("testing", settings)
-    with app.app_context():
-        upgrade(directory=str(ROOT / "kb" / "migrations"))
+    if not at_head:
+        with app.app_context():
+            upgrade(directory=str(ROOT / "kb" / "migrations"))
     return app
 
 
@@ -56,6 +121,14 @@ def write_article(directory: Path, slug: str, *, title: str | None = None, body:
     path.write_text(f"---\n{front}\n---\n\n{dedent(body) or 'Body of ' + slug}\n",
                     encoding="utf-8")
     return path
+
+
+def every_stored_value(database) -> str:
+    """Every value in every table of the app's database, as one string to search."""
+    from sqlalchemy import select
+
+    return "\n".join(repr(tuple(row)) for table in database.metadata.sorted_tables
+                     for row in database.session.execute(select(table)))
 
 
 def csrf_token(response) -> str:

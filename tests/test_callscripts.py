@@ -10,7 +10,7 @@ import pytest
 
 from kb.extensions import db
 from kb.models import AuditLog, CallScript, CallScriptVersion
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, every_stored_value, login
 
 SCRIPT = """\
 ---
@@ -261,9 +261,11 @@ def test_nothing_captured_is_stored(app, client, make_article, scripts_dir, runn
         assert response.status_code == 200
         assert secret in response.get_data(as_text=True)
     with app.app_context():
+        # Every row of every table (on SQLite the file scan below finds them too).
+        assert secret not in every_stored_value(db)
         db.session.remove()
         db.engine.dispose()
-    base = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent
+    base = Path(app.config["KB_INDEX_DIR"]).parent  # the instance: index, files, SQLite
     for path in base.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path

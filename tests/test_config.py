@@ -35,6 +35,7 @@ def test_unknown_environment_name(monkeypatch):
         create_app()
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_uses_wal(app):
     from sqlalchemy import text
 

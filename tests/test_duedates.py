@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.tools.duedates import (
+from kb.tools.duedates.arithmetic import (
     CALENDAR_HOURS,
     END_OF_NEXT_WORKING_DAY,
     SAME_WORKING_DAY,

@@ -40,11 +40,11 @@ def served(tmp_path):
     write_article(articles, "hold-etiquette", body="Ask before you put a caller on hold.")
     write_article(articles, "swipe-cards", body="Order a replacement fob.")
     (tmp_path / "scripts").mkdir()
+    app = build_app(tmp_path)
     env = dict(os.environ, KB_ENV="testing", KB_INSTANCE_DIR=str(tmp_path),
-               KB_DATABASE_URL=f"sqlite:///{tmp_path / 'kb.sqlite'}",
+               KB_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                KB_INDEX_DIR=str(tmp_path / "index"), KB_ARTICLES_DIR=str(articles),
                KB_SCRIPTS_DIR=str(tmp_path / "scripts"))
-    app = build_app(tmp_path)
     runner = app.test_cli_runner()
     assert runner.invoke(args=["import-content"]).exit_code == 0
     assert runner.invoke(args=["seed-demo"]).exit_code == 0

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kb.tools.hold_views import checkin_interval, describe_seconds
+from kb.tools.hold.services import checkin_interval, describe_seconds
 
 INTERVAL_RE = re.compile(r'data-interval="(\d+)"')
 

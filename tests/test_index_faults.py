@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.conftest import ROOT, build_app, login, write_article
 from tests.test_callscripts import write_script
 from tests.test_gunicorn import _free_port
@@ -33,7 +34,7 @@ def _get(url: str, token: str | None = None) -> tuple[int, dict, str]:
 
 def _env(base: Path) -> dict:
     return dict(os.environ, KB_ENV="testing", KB_INSTANCE_DIR=str(base),
-                KB_DATABASE_URL=f"sqlite:///{base / 'kb.sqlite'}",
+                KB_DATABASE_URL=databases.database_for(base)[0],
                 KB_INDEX_DIR=str(base / "index"), KB_ARTICLES_DIR=str(base / "articles"),
                 KB_SCRIPTS_DIR=str(base / "scripts"))
 

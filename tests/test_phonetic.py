@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kb.tools.phonetic import (
+from kb.tools.phonetic.speller import (
     ALPHABET,
     MAX_TEXT_LENGTH,
     PhoneticInputError,

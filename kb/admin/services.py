@@ -88,7 +88,7 @@ def dashboard() -> Dashboard:
     """What needs a manager's attention, gathered from each feature's own rules."""
     from kb.callscripts.services import scripts_needing_review
     from kb.crisis.services import all_helplines, local_today, max_age_days, stale_helpline_ids
-    from kb.tools.duedates_services import list_standards
+    from kb.tools.duedates.services import list_standards
 
     unreviewed = db.session.scalar(
         db.select(db.func.count(CrisisIncident.id)).where(~CrisisIncident.reviews.any())

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from kb.api import bp
-from kb.tools.duedates import DueDateError, parse_moment
-from kb.tools.duedates_services import UnknownStandard, as_rule, compute, list_standards
+from kb.tools.duedates.arithmetic import DueDateError, parse_moment
+from kb.tools.duedates.services import UnknownStandard, as_rule, compute, list_standards
 
 
 @bp.route("/standards")

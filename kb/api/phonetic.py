@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, jsonify, request
 
 from kb.api import bp
-from kb.tools.phonetic import PhoneticInputError, spell
+from kb.tools.phonetic.speller import PhoneticInputError, spell
 
 
 @bp.route("/phonetic")

@@ -10,7 +10,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.content.loader import SLUG_RE, ContentError, read_text, split_front_matter
+from kb.content.loader import (
+    MAX_CHARS,
+    SLUG_RE,
+    ContentError,
+    read_text,
+    split_front_matter,
+    too_long,
+)
 from kb.content.render import SLUG_LINK
 
 FRONT_MATTER_KEYS = {
@@ -201,6 +208,9 @@ def _front_matter(path, meta: dict, slug: str | None, errors: list) -> dict:
         value = meta.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
             errors.append(ScriptError(path, f"{key} must be text"))
+    for key, text in ({key: _meta_text(meta, key) for key in MAX_CHARS} | {"slug": slug}).items():
+        if len(text) > MAX_CHARS[key]:
+            errors.append(ScriptError(path, too_long(key, text)))
     return {
         "slug": slug,
         "title": title,

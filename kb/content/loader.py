@@ -10,6 +10,9 @@ import yaml
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}[a-z0-9]$|^[a-z0-9]$")
 MAX_FILE_BYTES = 1024 * 1024
+# The longest each front-matter field may be: the database columns' sizes, which
+# PostgreSQL enforces (SQLite would quietly store more).
+MAX_CHARS = {"slug": 120, "title": 200, "category": 80, "owner": 120, "change_summary": 500}
 FRONT_MATTER_KEYS = {
     "title", "slug", "category", "tags", "summary", "owner", "review_cycle_months",
     "requires_signoff", "change_summary",
@@ -92,6 +95,8 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
         raise ContentError(path, f"unknown front matter key(s): {', '.join(unknown)}")
 
     slug = _text(path, meta, "slug", required=False) or path.stem
+    if len(slug) > MAX_CHARS["slug"]:
+        raise ContentError(path, too_long("slug", slug))
     if not SLUG_RE.match(slug):
         raise ContentError(
             path, f"slug {slug!r} must be lower-case letters, digits and hyphens"
@@ -134,7 +139,15 @@ def _text(path: Path, meta: dict, key: str, *, required: bool) -> str:
         return ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ContentError(path, f"{key} must be text")
-    return " ".join(str(value).split())
+    text = " ".join(str(value).split())
+    if len(text) > MAX_CHARS.get(key, len(text)):
+        raise ContentError(path, too_long(key, text))
+    return text
+
+
+def too_long(key: str, text: str) -> str:
+    """The message for a front-matter field over its limit."""
+    return f"{key} is {len(text)} characters; the most is {MAX_CHARS[key]}"
 
 
 def article_files(directory: Path) -> list[Path]:

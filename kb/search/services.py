@@ -340,7 +340,8 @@ def log_search(query: str, results: Results, *, category: str | None, user: User
     try:
         db.session.add(
             SearchLog(
-                query=query,
+                # PostgreSQL cannot store NUL characters; nobody types one on purpose.
+                query=query.replace("\x00", ""),
                 result_count=results.total,
                 category=category,
                 user_id=user.id if user is not None and user.is_authenticated else None,

@@ -1,7 +1,13 @@
-"""Mid-call tools: phonetic speller, hold timer, response-time calculator."""
+"""Mid-call tools: phonetic speller, hold timer, response-time calculator.
+
+One package per tool (views, services, and forms where it has one); they share this
+blueprint, so every address and endpoint name stays ``tools.*``.
+"""
 
 from flask import Blueprint
 
 bp = Blueprint("tools", __name__, url_prefix="/tools")
 
-from kb.tools import duedates_views, hold_views, phonetic_views  # noqa: E402,F401
+from kb.tools.duedates import views as _duedates  # noqa: E402,F401
+from kb.tools.hold import views as _hold  # noqa: E402,F401
+from kb.tools.phonetic import views as _phonetic  # noqa: E402,F401

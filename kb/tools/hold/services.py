@@ -1,11 +1,10 @@
-"""Hold timer: counts a hold up, prompts the agent to check back, counts holds per call."""
+"""Hold timer rules: the check-in interval, durations in words, the hold script's link."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import url_for
 
 from kb.callscripts.services import ScriptNotFound, get_script
-from kb.tools import bp
 
 DEFAULT_CHECKIN_SECONDS = 45
 MIN_CHECKIN_SECONDS = 5
@@ -45,17 +44,3 @@ def hold_script_url() -> str | None:
     except ScriptNotFound:
         return None
     return url_for("callscripts.start", slug=HOLD_SCRIPT_SLUG)
-
-
-@bp.route("/hold")
-def hold():
-    """The hold timer, with the words to say when asking, checking back and returning."""
-    setting = current_app.config.get("KB_HOLD_CHECKIN_SECONDS", DEFAULT_CHECKIN_SECONDS)
-    interval = checkin_interval(request.args.get("interval"), setting)
-    return render_template(
-        "tools/hold.html",
-        interval=interval,
-        interval_words=describe_seconds(interval),
-        overridden=interval != checkin_interval(None, setting),
-        script_url=hold_script_url(),
-    )

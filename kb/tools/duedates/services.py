@@ -12,7 +12,8 @@ from flask import current_app
 from kb.extensions import db
 from kb.localtime import local_zone
 from kb.models import AuditLog, ResponseStandard, User, utcnow
-from kb.tools.duedates import (
+from kb.tools.duedates.arithmetic import (
+    RULES_WITH_AMOUNT,
     DueDate,
     DueDateError,
     Rule,
@@ -21,7 +22,7 @@ from kb.tools.duedates import (
     validate_rule,
 )
 
-SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "response_standards.yml"
+SEED_FILE = Path(__file__).resolve().parents[2] / "data" / "response_standards.yml"
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,58}$")
 
 
@@ -80,6 +81,13 @@ def get_rule(key: str) -> Rule:
 def compute(key: str, received: datetime | None = None) -> DueDate:
     """The due date for standard ``key`` for a request received at ``received`` (or now)."""
     return due_date(get_rule(key), received or now_local(), calendar())
+
+
+def missing_amount(rule: str, amount: int) -> str | None:
+    """Why a rule counted in days or hours cannot have this amount, or None if it can."""
+    if rule in RULES_WITH_AMOUNT and amount < 1:
+        return "This rule needs a number of days or hours."
+    return None
 
 
 def save_standard(

@@ -5,42 +5,15 @@ from __future__ import annotations
 from flask import render_template, request
 
 from kb.tools import bp
-from kb.tools.phonetic import (
-    DIGITS,
-    LETTERS,
-    MAX_TEXT_LENGTH,
-    MODES,
-    SYMBOLS,
-    PhoneticInputError,
-    Spelling,
-    spell,
-)
-
-# Spellings the card mentions as "also heard"; the reader accepts these and a few more.
-CARD_VARIANTS = {
-    "A": "Alpha",
-    "J": "Juliet",
-    "W": "Whisky",
-    "9": "Niner",
-    "0": "Nought",
-    "-": "Hyphen",
-    ".": "Point, full stop",
-    "/": "Stroke",
-}
+from kb.tools.phonetic.services import CARD_VARIANTS, spell_for_page
+from kb.tools.phonetic.speller import DIGITS, LETTERS, MAX_TEXT_LENGTH, SYMBOLS, Spelling
 
 
 def _spell_from_request() -> tuple[str, str, Spelling | None, str | None]:
     """The text and mode asked for, the spelling, and an error message for people."""
     text = request.args.get("text", "")
-    mode = request.args.get("mode", "auto")
-    if mode not in MODES:
-        mode = "auto"
-    if not text.strip():
-        return text, mode, None, None
-    try:
-        return text, mode, spell(text, mode), None
-    except PhoneticInputError as error:
-        return text, mode, None, str(error)
+    mode, result, error = spell_for_page(text, request.args.get("mode", "auto"))
+    return text, mode, result, error
 
 
 @bp.route("/phonetic")

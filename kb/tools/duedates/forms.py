@@ -1,4 +1,4 @@
-"""Forms for the mid-call tools."""
+"""The form managers edit a response standard with."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from kb.tools.duedates import RULE_KINDS
+from kb.tools.duedates.arithmetic import RULE_KINDS
 
 
 class StandardForm(FlaskForm):

@@ -9,15 +9,16 @@ from kb.auth.services import role_required
 from kb.extensions import db
 from kb.models import ResponseStandard
 from kb.tools import bp
-from kb.tools.duedates import RULES_WITH_AMOUNT, DueDateError, format_due, parse_moment
-from kb.tools.duedates_services import (
+from kb.tools.duedates.arithmetic import DueDateError, format_due, parse_moment
+from kb.tools.duedates.forms import StandardForm
+from kb.tools.duedates.services import (
     UnknownStandard,
     compute,
     list_standards,
+    missing_amount,
     now_local,
     save_standard,
 )
-from kb.tools.forms import StandardForm
 
 
 @bp.route("/due-date")
@@ -64,8 +65,9 @@ def edit_standard(standard_id: int | None = None):
     form = StandardForm(obj=standard)
     if form.validate_on_submit():
         amount = form.amount.data or 0
-        if form.rule.data in RULES_WITH_AMOUNT and amount < 1:
-            form.amount.errors.append("This rule needs a number of days or hours.")
+        missing = missing_amount(form.rule.data, amount)
+        if missing:
+            form.amount.errors.append(missing)
         else:
             try:
                 saved = save_standard(

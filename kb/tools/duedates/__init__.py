@@ -1,0 +1,2 @@
+"""The response-time calculator: ``arithmetic`` (no Flask), ``services`` (standards as
+audited data), ``forms``, ``views``."""

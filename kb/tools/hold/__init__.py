@@ -1,0 +1,1 @@
+"""The hold timer: ``services`` (the check-in interval), ``views``."""

@@ -1,0 +1,1 @@
+"""The NATO phonetic speller: ``speller`` (plain functions), ``services``, ``views``."""
