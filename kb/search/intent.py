@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 
@@ -311,6 +312,8 @@ class Recogniser:
         self.vocab = vocab
         # A real English word is never "corrected" or split ("fridge" is not "bridge").
         self.is_word = is_word or (lambda _w: False)
+        # The typeahead asks about the same prefixes again and again.
+        self.match = lru_cache(maxsize=4096)(self._match)
 
     def tokens(self, query: str) -> list[str]:
         """The query as words: lower case, contractions and slang rewritten, typos fixed."""
@@ -371,8 +374,8 @@ class Recogniser:
         found = best[len(word)]
         return found if found and len(found) > 1 else None
 
-    def match(self, query: str) -> Match | None:
-        """The first pattern the query matches, or None."""
+    def _match(self, query: str) -> Match | None:
+        """The first pattern the query matches, or None (``match`` is this, cached)."""
         words = self.tokens(query)
         if not words:
             return None

@@ -20,6 +20,7 @@ from kb.models import (
     User,
     sha256_text,
 )
+from kb.search import vocabularies
 from kb.search.engine import Document, Hit, IndexBusy, Results, SearchIndex
 
 MAX_QUERY_CHARS = 500
@@ -42,6 +43,7 @@ def init_search(app: Flask) -> None:
         writer_timeout=app.config["KB_INDEX_WRITER_TIMEOUT"],
     )
     app.extensions["kb_search_ready"] = False
+    vocabularies.init_vocabularies(app)
 
 
 def get_index() -> SearchIndex:
@@ -245,22 +247,59 @@ def run_search(
         raise ValueError(f"kind must be one of: {', '.join(KINDS)}")
     ensure_ready()
     query = query[:MAX_QUERY_CHARS]
-    results = get_index().search(query, category=category or None, kind=kind, limit=limit)
+    index = get_index()
+    vocabularies.apply_synonyms(index.synonyms)
+    intent = vocabularies.recognise(query)
+    results = index.search(query, category=category or None, kind=kind, limit=limit)
     if kind is None:
         results.hits = scripts_after_their_articles(results.hits)
+    # Safety first: the protocol (or the emergency guidance) leads whatever the filters.
+    if intent.crisis is not None:
+        results.crisis = True
+        pin_first(results, intent.crisis_article, limit)
+    elif intent.emergency is not None:
+        results.emergency = True
+        pin_first(results, intent.emergency_article, limit)
     if query.strip():
-        db.session.add(
-            SearchLog(
-                query=query.strip(),
-                result_count=results.total,
-                category=category or None,
-                user_id=user.id if user is not None and user.is_authenticated else None,
-                took_ms=round(results.took_ms, 2),
-                source=source,
-            )
-        )
-        db.session.commit()
+        log_search(query, results, category=category, user=user, source=source)
     return results
+
+
+def log_search(query: str, results: Results, *, category: str | None, user: User | None,
+               source: str) -> None:
+    """Record one search (with what the recogniser saw) for the search analytics."""
+    db.session.add(
+        SearchLog(
+            query=query.strip(),
+            result_count=results.total,
+            category=category or None,
+            user_id=user.id if user is not None and user.is_authenticated else None,
+            took_ms=round(results.took_ms, 2),
+            source=source,
+            crisis=results.crisis,
+            emergency=results.emergency,
+        )
+    )
+    db.session.commit()
+
+
+def pin_first(results: Results, slug: str, limit: int) -> None:
+    """Put article ``slug`` first: moved up if it matched, otherwise added on top."""
+    found = [hit for hit in results.hits if hit.kind == "article" and hit.slug == slug]
+    rest = [hit for hit in results.hits if hit not in found]
+    if found:
+        results.hits = [found[0], *rest]
+        return
+    article = db.session.scalar(
+        db.select(Article).where(Article.slug == slug, Article.current_version_id.is_not(None))
+    )
+    if article is None:
+        return
+    hit = Hit(slug=article.slug, kind="article", title=article.title,
+              summary=article.summary, category=article.category, snippet="",
+              score=max((h.score for h in rest), default=0.0))
+    results.hits = [hit, *rest][: max(1, limit)]
+    results.total += 1
 
 
 def scripts_after_their_articles(hits: list[Hit]) -> list[Hit]:
