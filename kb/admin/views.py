@@ -42,7 +42,13 @@ def vocabularies():
     return render_template("admin/vocabularies.html", names=NAMES, labels=LABELS, rows=rows)
 
 
-@bp.route("/synonyms", methods=["GET", "POST"], defaults={"name": "synonyms"})
+@bp.route("/synonyms")
+@role_required("manager")
+def synonyms():
+    """The synonyms editor's old address."""
+    return redirect(url_for("admin.vocabulary", name="synonyms"))
+
+
 @bp.route("/vocabularies/<name>", methods=["GET", "POST"])
 @role_required("manager")
 def vocabulary(name: str):
@@ -55,17 +61,16 @@ def vocabulary(name: str):
     if form.validate_on_submit():
         try:
             changed = save_vocabulary(name, form.text.data or "", current_user)
+            db.session.commit()  # the change and its audit row, together
         except VocabularyInvalid as error:
             form.text.errors.append(f"Nothing was saved. {error}")
+        except SQLAlchemyError:
+            db.session.rollback()
+            form.text.errors.append("Nothing was saved: the database could not be written "
+                                    "just now. Please try again in a minute.")
+            return render_template("admin/vocabulary.html", form=form, name=name,
+                                   label=LABELS[name]), 503
         else:
-            try:
-                db.session.commit()  # the change and its audit row, together
-            except SQLAlchemyError:
-                db.session.rollback()
-                form.text.errors.append("Nothing was saved: the database could not be "
-                                        "written just now. Please try again in a minute.")
-                return render_template("admin/vocabulary.html", form=form, name=name,
-                                       label=LABELS[name]), 503
             refresh(force=True)  # this worker at once; the others within a second
             flash(f"Saved: {changed} line(s) changed. Searches use them within a second."
                   if changed else "No changes to save.", "success")
