@@ -42,23 +42,27 @@ def voc_app(tmp_path):
 
 
 def _manager(app):
+    """A client signed in as the demo manager."""
     client = app.test_client()
     login(client, "manager")
     return client
 
 
 def _save(client, name, text):
+    """Post the editor form as a manager would."""
     token = csrf_token(client.get(f"/admin/vocabularies/{name}"))
     return client.post(f"/admin/vocabularies/{name}", data={"csrf_token": token, "text": text})
 
 
 def _stored(app, name):
+    """The stored text and version of a vocabulary."""
     with app.app_context():
         row = db.session.scalar(db.select(SearchVocabulary).filter_by(name=name))
         return row.text, row.version
 
 
 def _audits(app):
+    """Every audit row as (action, target)."""
     with app.app_context():
         return [(a.action, a.target) for a in db.session.scalars(db.select(AuditLog))]
 
@@ -178,6 +182,7 @@ def test_a_failed_commit_changes_neither_search_nor_the_stored_text(voc_app):
 
     def read_only(dbapi_connection, _record):
         # The database turns read-only, as when its disk or mount does.
+        """Make each new connection read-only."""
         dbapi_connection.execute("PRAGMA query_only = ON")
 
     token = csrf_token(client.get("/admin/vocabularies/synonyms"))

@@ -139,16 +139,19 @@ class Vocabulary:
 
 
 def _line(node) -> int:
+    """The 1-based source line of a YAML node."""
     return node.start_mark.line + 1
 
 
 def _scalar(node, what: str) -> str:
+    """A YAML node as lower-case text, or a VocabularyError naming its line."""
     if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
         raise VocabularyError(f"Line {_line(node)}: {what} must be some text.")
     return str(node.value).strip().lower()
 
 
 def _words(text: str) -> list[str]:
+    """The words of a phrase as the recogniser sees them ("self-harm" is two)."""
     return TOKEN_RE.findall(text.lower().replace("’", "'").replace("-", " "))
 
 
@@ -183,6 +186,7 @@ def parse_vocabulary(text: str) -> Vocabulary:
 
 
 def _parse_rewrites(node) -> dict[str, list[str]]:
+    """The rewrites section: one typed word to the words it means."""
     if node is None or (isinstance(node, yaml.ScalarNode) and node.value in ("", "null", "~")):
         return {}
     if not isinstance(node, yaml.MappingNode):
@@ -199,6 +203,7 @@ def _parse_rewrites(node) -> dict[str, list[str]]:
 
 
 def _parse_concepts(node) -> dict[str, list[tuple[str, ...]]]:
+    """The concepts section: name to a list of phrases (tuples of words)."""
     if not isinstance(node, yaml.MappingNode):
         raise VocabularyError(f"Line {_line(node)}: 'concepts' must be named lists, "
                               "for example 'self: [myself, himself]'.")
@@ -229,6 +234,7 @@ def _parse_concepts(node) -> dict[str, list[tuple[str, ...]]]:
 
 
 def _parse_patterns(node, concepts: dict) -> list[Pattern]:
+    """The patterns section, each checked against the concepts."""
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         raise VocabularyError(f"Line {_line(node)}: 'patterns' must be a list of patterns, "
                               "for example - \"[kill_verb] [self]\".")
@@ -309,6 +315,7 @@ class Recogniser:
     """Decides whether a query matches a vocabulary's patterns."""
 
     def __init__(self, vocab: Vocabulary, is_word: Callable[[str], bool] | None = None) -> None:
+        """Compile against ``vocab``; ``is_word`` says which words are real English."""
         self.vocab = vocab
         # A real English word is never "corrected" or split ("fridge" is not "bridge").
         self.is_word = is_word or (lambda _w: False)
@@ -325,6 +332,7 @@ class Recogniser:
         return out
 
     def _expand(self, raw: str) -> list[str]:
+        """One raw token after rewrites and clitics ("doesn't" -> does not)."""
         rewrites = self.vocab.rewrites
         if raw in rewrites:
             return list(rewrites[raw])
@@ -337,6 +345,7 @@ class Recogniser:
         return [raw]
 
     def _repair(self, word: str) -> list[str]:
+        """A word, typo-corrected or split into known words when it is neither."""
         vocab = self.vocab
         if (word in vocab.known_words or stem(word) in vocab.known_stems or len(word) < 5
                 or not word.isalpha() or self.is_word(word)):
@@ -360,6 +369,7 @@ class Recogniser:
         vocab = self.vocab
 
         def known(piece: str) -> bool:
+            """Whether a piece of a run-together word is a vocabulary word."""
             return len(piece) >= 2 and (piece in vocab.known_words or (
                 len(piece) >= 4 and stem(piece) in vocab.known_stems))
 
@@ -442,6 +452,7 @@ class Recogniser:
 
     @staticmethod
     def _lengths(item: Item, pos: int, stems: list[str], spans) -> set[int]:
+        """How many words ``item`` can cover at ``pos`` (empty set: no match)."""
         if pos >= len(stems):
             return set()
         if item.kind == "concept":

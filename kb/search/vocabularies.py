@@ -211,10 +211,12 @@ def init_vocabularies(app: Flask) -> None:
 
 
 def _live() -> LiveVocabularies:
+    """This app's live copy."""
     return current_app.extensions["kb_vocabularies"]
 
 
 def _compile(name: str, text: str) -> Recogniser | None:
+    """A recogniser for stored text, or None (logged) if it cannot be used."""
     try:
         return Recogniser(parse_vocabulary(text), is_english_word)
     except VocabularyError as error:  # stored text is validated; a bad default is a bug
