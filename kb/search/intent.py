@@ -45,7 +45,7 @@ TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 PATTERN_ITEM_RE = re.compile(r"^(!?)(\[[a-z0-9_]+\]|[a-z0-9']+(?:\|[a-z0-9']+)*)(\??)$")
 CLITICS = {"n't": ["not"], "'ll": ["will"], "'re": ["are"], "'ve": ["have"], "'m": ["am"],
            "'d": ["would"], "'s": []}
-TOP_KEYS = {"name", "article", "rewrites", "concepts", "patterns"}
+TOP_KEYS = {"name", "article", "rewrites", "ignore", "concepts", "patterns"}
 
 
 class VocabularyError(ValueError):
@@ -134,6 +134,7 @@ class Vocabulary:
     rewrites: dict[str, list[str]]
     concepts: dict[str, list[tuple[str, ...]]]
     patterns: list[Pattern]
+    ignore: frozenset[str] = frozenset()  # filler words dropped before matching ("just")
     # stem of a phrase's first word -> [(concept, stems of the phrase)]
     first_stems: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
     known_words: frozenset[str] = frozenset()
@@ -186,7 +187,18 @@ def parse_vocabulary(text: str) -> Vocabulary:
     rewrites = _parse_rewrites(sections.get("rewrites"))
     concepts = _parse_concepts(sections["concepts"])
     patterns = _parse_patterns(sections["patterns"], concepts)
-    return _compile(Vocabulary(vocab_name, article, rewrites, concepts, patterns))
+    ignore = _parse_ignore(sections.get("ignore"))
+    return _compile(Vocabulary(vocab_name, article, rewrites, concepts, patterns, ignore))
+
+
+def _parse_ignore(node) -> frozenset[str]:
+    """The ignore section: filler words that never change the meaning."""
+    if node is None:
+        return frozenset()
+    if not isinstance(node, yaml.SequenceNode):
+        raise VocabularyError(f"Line {_line(node)}: 'ignore' must be a list of words, "
+                              "for example [just, really].")
+    return frozenset(_scalar(item, "an ignored word") for item in node.value)
 
 
 def _parse_rewrites(node) -> dict[str, list[str]]:
@@ -337,9 +349,10 @@ class Recogniser:
         """The query as words: lower case, contractions and slang rewritten, typos fixed."""
         text = query.lower().replace("’", "'").replace("‘", "'")
         out: list[str] = []
+        ignore = self.vocab.ignore
         for raw in TOKEN_RE.findall(text)[:MAX_TOKENS]:
             for word in self._expand(raw):
-                out.extend(self._repair(word))
+                out.extend(w for w in self._repair(word) if w not in ignore)
         return out
 
     def _expand(self, raw: str) -> list[str]:
