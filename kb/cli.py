@@ -41,7 +41,11 @@ def _require_schema() -> None:
               help="Folder of article files (default: the configured articles/ folder).")
 @click.option("--scripts", "scripts_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of call script files (default: the configured scripts/ folder).")
-def import_content(articles_dir: Path | None, scripts_dir: Path | None) -> None:
+@click.option("--vocabularies", "vocabularies_dir", type=click.Path(path_type=Path),
+              default=None, help="Folder of exported search vocabularies (crisis.yml, "
+              "emergency.yml, synonyms.txt) to load over the stored ones.")
+def import_content(articles_dir: Path | None, scripts_dir: Path | None,
+                   vocabularies_dir: Path | None) -> None:
     """Load articles/ then scripts/ into the database; unchanged files make no new version."""
     from kb.articles.services import import_articles
     from kb.callscripts.services import import_scripts
@@ -77,10 +81,33 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None) -> None:
             click.echo(f"error: {error}", err=True)
         failed = failed or bool(report.errors)
     _seed_reference_data()
+    failed = _import_vocabularies(vocabularies_dir) or failed
     for problem in index_errors:
         click.echo(f"error: search index not updated: {problem}.", err=True)
     if failed or index_errors:
         sys.exit(1)
+
+
+def _import_vocabularies(directory: Path | None) -> bool:
+    """Seed missing vocabularies from the shipped defaults, then load DIRECTORY if given;
+    returns True when a file was refused."""
+    from kb.search.vocabularies import import_vocabularies, seed_vocabularies
+
+    seeded = seed_vocabularies()
+    db.session.commit()
+    if seeded:
+        click.echo(f"Search vocabularies: {seeded} loaded from the shipped defaults.")
+    if directory is None:
+        return False
+    if not directory.is_dir():
+        raise click.ClickException(f"No such folder: {directory}")
+    changed, errors = import_vocabularies(directory)
+    db.session.commit()
+    click.echo(f"Search vocabularies: {len(changed)} updated from {directory}"
+               + (f" ({', '.join(changed)})." if changed else "."))
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    return bool(errors)
 
 
 def _seed_reference_data() -> None:
@@ -99,14 +126,19 @@ def _seed_reference_data() -> None:
 @with_appcontext
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export_content(directory: Path) -> None:
-    """Write the current articles and scripts to DIRECTORY/articles and DIRECTORY/scripts."""
+    """Write the current articles, scripts and search vocabularies into DIRECTORY
+    (articles/, scripts/, vocabularies/)."""
     from kb.articles.services import export_articles
     from kb.callscripts.services import export_scripts
 
     _require_schema()
     articles = export_articles(directory / "articles")
+    from kb.search.vocabularies import export_vocabularies
+
     scripts = export_scripts(directory / "scripts")
-    click.echo(f"Wrote {articles} article(s) and {scripts} call script(s) to {directory}")
+    vocabularies = export_vocabularies(directory / "vocabularies")
+    click.echo(f"Wrote {articles} article(s), {scripts} call script(s) and {vocabularies} "
+               f"search vocabularies to {directory}")
 
 
 @click.command("reindex")

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -157,7 +158,24 @@ class SearchLog(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     took_ms: Mapped[float] = mapped_column(default=0.0)
     source: Mapped[str] = mapped_column(String(16), default="page")
+    # What the recogniser saw: a caller at risk, or a hazard in the home.
+    crisis: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    emergency: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SearchVocabulary(db.Model):
+    """A named search vocabulary (crisis, emergency, synonyms): text managers edit."""
+
+    __tablename__ = "search_vocabularies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    # Bumped on every change: workers compare it (once a second) to know when to reload.
+    version: Mapped[int] = mapped_column(default=1)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditLog(db.Model):

@@ -7,7 +7,10 @@ import pytest
 
 def test_search_contract(agent_client):
     data = agent_client.get("/api/search?q=nato+alphabet&limit=5").get_json()
-    assert set(data) == {"query", "total", "took_ms", "suggestion", "results"}
+    # DESIGN.md's keys; "emergency" says the emergency repair guidance was put first.
+    assert set(data) == {"query", "total", "took_ms", "suggestion", "crisis", "emergency",
+                         "results"}
+    assert data["crisis"] is False and data["emergency"] is False
     assert data["query"] == "nato alphabet"
     assert 1 <= len(data["results"]) <= 5
     hit = data["results"][0]

@@ -159,6 +159,6 @@ def test_huge_or_binary_posts_get_a_clear_refusal(client):
     huge = client.post("/crisis/incidents/new", data={"notes": "x" * 3_000_000})
     assert huge.status_code == 413
     assert "too large" in huge.get_data(as_text=True)
-    binary = client.post("/admin/synonyms", data=b"\x00\xff\xfe" * 1000,
+    binary = client.post("/admin/vocabularies/synonyms", data=b"\x00\xff\xfe" * 1000,
                          content_type="application/octet-stream")
     assert binary.status_code in (400, 403)

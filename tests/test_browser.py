@@ -58,8 +58,9 @@ def test_no_serious_accessibility_violations(axe_page, live, path):
     assert not serious, serious
 
 
-@pytest.mark.parametrize("path", ["/admin/", "/admin/synonyms", "/tools/due-date/standards",
-                                  "/tools/due-date/standards/1"])
+@pytest.mark.parametrize("path", ["/admin/", "/admin/vocabularies/",
+                                  "/admin/vocabularies/synonyms", "/admin/vocabularies/crisis",
+                                  "/tools/due-date/standards", "/tools/due-date/standards/1"])
 def test_manager_pages_have_no_serious_accessibility_violations(axe_page, live, path):
     sign_in(axe_page, live, "manager")
     axe_page.goto(f"{live}{path}")

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms import TextAreaField
 
 from kb.admin import bp
-from kb.admin.services import SynonymsError, dashboard, read_synonyms, save_synonyms
+from kb.admin.services import dashboard
 from kb.auth.services import role_required
+from kb.extensions import db
+from kb.search.vocabularies import (
+    LABELS,
+    NAMES,
+    VocabularyInvalid,
+    get_vocabulary,
+    refresh,
+    save_vocabulary,
+    vocabulary_text,
+)
 
 
-class SynonymsForm(FlaskForm):
-    text = TextAreaField("Synonym groups, one per line")
+class VocabularyForm(FlaskForm):
+    text = TextAreaField("Vocabulary text")
 
 
 @bp.route("/")
@@ -23,20 +34,47 @@ def index():
     return render_template("admin/index.html", board=dashboard())
 
 
-@bp.route("/synonyms", methods=["GET", "POST"])
+@bp.route("/vocabularies/")
+@role_required("manager")
+def vocabularies():
+    """The search vocabularies a manager can edit."""
+    rows = {name: get_vocabulary(name) for name in NAMES}
+    return render_template("admin/vocabularies.html", names=NAMES, labels=LABELS, rows=rows)
+
+
+@bp.route("/synonyms")
 @role_required("manager")
 def synonyms():
-    """View and edit the search synonyms; searches use the new list at once."""
-    form = SynonymsForm()
+    """The synonyms editor's old address."""
+    return redirect(url_for("admin.vocabulary", name="synonyms"))
+
+
+@bp.route("/vocabularies/<name>", methods=["GET", "POST"])
+@role_required("manager")
+def vocabulary(name: str):
+    """View and edit one search vocabulary; every worker uses a saved change within a
+    second."""
+    if name not in NAMES:
+        abort(404)
+    form = VocabularyForm()
+    form.text.label.text = f"{LABELS[name]}: the text"
     if form.validate_on_submit():
         try:
-            changed = save_synonyms(form.text.data or "", current_user)
-        except SynonymsError as error:
-            form.text.errors.append(str(error))
+            changed = save_vocabulary(name, form.text.data or "", current_user)
+            db.session.commit()  # the change and its audit row, together
+        except VocabularyInvalid as error:
+            form.text.errors.append(f"Nothing was saved. {error}")
+        except SQLAlchemyError:
+            db.session.rollback()
+            form.text.errors.append("Nothing was saved: the database could not be written "
+                                    "just now. Please try again in a minute.")
+            return render_template("admin/vocabulary.html", form=form, name=name,
+                                   label=LABELS[name]), 503
         else:
-            flash(f"Saved: {changed} line(s) changed. Searches use them now."
+            refresh(force=True)  # this worker at once; the others within a second
+            flash(f"Saved: {changed} line(s) changed. Searches use them within a second."
                   if changed else "No changes to save.", "success")
-            return redirect(url_for("admin.synonyms"))
+            return redirect(url_for("admin.vocabulary", name=name))
     elif not form.is_submitted():
-        form.text.data = read_synonyms()
-    return render_template("admin/synonyms.html", form=form)
+        form.text.data = vocabulary_text(name)
+    return render_template("admin/vocabulary.html", form=form, name=name, label=LABELS[name])

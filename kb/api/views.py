@@ -36,6 +36,8 @@ def search():
         total=results.total,
         took_ms=round(results.took_ms, 2),
         suggestion=results.suggestion,
+        crisis=results.crisis,
+        emergency=results.emergency,
         results=[
             {
                 # A script's slug keeps its "script:" prefix: unique, and never mistaken

@@ -88,6 +88,8 @@ class Results:
     hits: list[Hit]
     suggestion: str | None
     took_ms: float
+    crisis: bool = False  # a caller at risk: the crisis protocol is hits[0]
+    emergency: bool = False  # a hazard in the home: the emergency guidance is hits[0]
 
 
 class IndexBusy(Exception):

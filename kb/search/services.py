@@ -23,6 +23,7 @@ from kb.models import (
     User,
     sha256_text,
 )
+from kb.search import vocabularies
 from kb.search.engine import Document, Hit, IndexBusy, Results, SearchIndex
 
 MAX_QUERY_CHARS = 500
@@ -49,6 +50,7 @@ def init_search(app: Flask) -> None:
         writer_timeout=app.config["KB_INDEX_WRITER_TIMEOUT"],
     )
     app.extensions["kb_search_ready"] = False
+    vocabularies.init_vocabularies(app)
 
 
 def get_index() -> SearchIndex:
@@ -317,6 +319,8 @@ def run_search(
     ensure_ready()
     query = query[:MAX_QUERY_CHARS]
     index = get_index()
+    vocabularies.apply_synonyms(index.synonyms)
+    intent = vocabularies.recognise(query)
     results = index.search(query, category=category or None, kind=kind, limit=limit)
     if index.needs_refill:
         # This search found the index lost and recreated it empty: refill, then answer.
@@ -324,29 +328,38 @@ def run_search(
         results = index.search(query, category=category or None, kind=kind, limit=limit)
     if kind is None:
         results.hits = scripts_after_their_articles(results.hits)
+    # Safety first: the protocol (or the emergency guidance) leads whatever the filters.
+    if intent.crisis is not None:
+        results.crisis = True
+        pin_first(results, intent.crisis_article, limit)
+    elif intent.emergency is not None:
+        results.emergency = True
+        pin_first(results, intent.emergency_article, limit)
     if query.strip():
-        log_search(query.strip(), results, category=category or None, user=user,
-                   source=source)
+        log_search(query, results, category=category, user=user, source=source)
     return results
 
 
 def log_search(query: str, results: Results, *, category: str | None, user: User | None,
                source: str) -> bool:
-    """Write one search-log row; False (and nothing raised) when the database refuses.
+    """Record one search (with what the recogniser saw) for the search analytics.
 
-    An answer must never depend on a database write: a read-only or locked database
-    loses the log row, not the search.
+    Returns False (and raises nothing) when the database refuses: an answer must never
+    depend on a database write, so a read-only or locked database loses the log row,
+    not the search.
     """
     try:
         db.session.add(
             SearchLog(
                 # PostgreSQL cannot store NUL characters; nobody types one on purpose.
-                query=query.replace("\x00", ""),
+                query=query.strip().replace("\x00", ""),
                 result_count=results.total,
-                category=category,
+                category=category or None,
                 user_id=user.id if user is not None and user.is_authenticated else None,
                 took_ms=round(results.took_ms, 2),
                 source=source,
+                crisis=results.crisis,
+                emergency=results.emergency,
             )
         )
         db.session.commit()
@@ -355,6 +368,25 @@ def log_search(query: str, results: Results, *, category: str | None, user: User
         db.session.rollback()
         log.warning("Search log not written: %s", type(error).__name__)
         return False
+
+
+def pin_first(results: Results, slug: str, limit: int) -> None:
+    """Put article ``slug`` first: moved up if it matched, otherwise added on top."""
+    found = [hit for hit in results.hits if hit.kind == "article" and hit.slug == slug]
+    rest = [hit for hit in results.hits if hit not in found]
+    if found:
+        results.hits = [found[0], *rest]
+        return
+    article = db.session.scalar(
+        db.select(Article).where(Article.slug == slug, Article.current_version_id.is_not(None))
+    )
+    if article is None:
+        return
+    hit = Hit(slug=article.slug, kind="article", title=article.title,
+              summary=article.summary, category=article.category, snippet="",
+              score=max((h.score for h in rest), default=0.0))
+    results.hits = [hit, *rest][: max(1, limit)]
+    results.total += 1
 
 
 def scripts_after_their_articles(hits: list[Hit]) -> list[Hit]:

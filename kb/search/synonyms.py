@@ -87,7 +87,7 @@ def parse_synonyms(text: str) -> dict[Terms, list[Terms]]:
 
 
 class Synonyms:
-    """Synonym groups from a file, reloaded when the file changes (no reindex needed)."""
+    """Synonym groups from a file (reloaded when it changes) or from text (use_text)."""
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path else None
@@ -105,11 +105,22 @@ class Synonyms:
         """Longest term (in words), so callers know how far to look ahead."""
         return self._max_words
 
+    def use_text(self, text: str) -> None:
+        """Use these groups from now on (text kept in the database), not the file."""
+        table = parse_synonyms(text)
+        with self._lock:
+            self.path = None  # the database owns the synonyms now; stop watching the file
+            self._table = table
+            self._max_words = max((len(t) for t in table), default=1)
+            self._stamp = None
+
     def refresh(self) -> None:
         """Reload the file if it changed; called once per search (a stat costs ~2 us)."""
         if self.path is None:
             return
         with self._lock:
+            if self.path is None:  # use_text ran meanwhile
+                return
             try:
                 st = os.stat(self.path)
             except OSError:

@@ -65,9 +65,15 @@
     var input = form.querySelector("[data-search-input]");
     var category = form.querySelector("select[name=category]");
     var kind = form.querySelector("input[name=kind]");
-    var list = document.getElementById("search-results");
-    var status = document.getElementById("search-status");
-    if (!input || !list || !status || !window.fetch) { return; }
+    if (!input || !window.fetch) { return; }
+    // The results list is named by the box's aria-controls; it names its status line and
+    // banner slot (the header's drop-down has its own, the home and search pages theirs).
+    var list = document.getElementById(input.getAttribute("aria-controls") || "search-results");
+    if (!list) { return; }
+    var status = document.getElementById(list.getAttribute("data-status") || "search-status");
+    var banner = document.getElementById(list.getAttribute("data-banner") || "search-banner");
+    var panel = form.querySelector("[data-typeahead-panel]");
+    if (!status) { return; }
     var timer = null;
     var controller = null;
     var latest = 0;
@@ -76,6 +82,8 @@
       if (seq !== latest) { return; } // an older, slower answer: ignore it
       list.textContent = "";
       status.textContent = "";
+      renderBanner(data.crisis);
+      if (panel) { panel.hidden = false; }
       if (data.suggestion) {
         var p = el("p", "suggestion", "Did you mean ");
         var a = el("a", null, data.suggestion);
@@ -115,6 +123,23 @@
       });
     }
 
+    // A caller at risk: the same red banner the server renders, linking to the protocol.
+    function renderBanner(crisis) {
+      if (!banner) { return; }
+      banner.textContent = "";
+      if (!crisis) { return; }
+      var p = el("p", "crisis-banner__text");
+      p.setAttribute("role", "alert");
+      var link = el("a", null, "Caller at risk? Open the crisis protocol");
+      var protocol = document.querySelector("[data-crisis-link]");
+      link.href = protocol ? protocol.getAttribute("href") : "/crisis/";
+      link.setAttribute("data-crisis-banner", "");
+      p.appendChild(link);
+      p.appendChild(document.createTextNode(" "));
+      p.appendChild(el("kbd", null, "Alt+Shift+C"));
+      banner.appendChild(p);
+    }
+
     function search() {
       var q = input.value;
       var seq = ++latest;
@@ -122,6 +147,8 @@
       if (!q.trim()) {
         list.textContent = "";
         status.textContent = "";
+        renderBanner(false);
+        if (panel) { panel.hidden = true; }
         return;
       }
       controller = window.AbortController ? new AbortController() : null;
@@ -148,6 +175,12 @@
       timer = window.setTimeout(search, 120);
     });
     if (category) { category.addEventListener("change", search); }
+    // The header's drop-down closes with Escape, as a menu would.
+    if (panel) {
+      form.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && !panel.hidden) { panel.hidden = true; input.focus(); }
+      });
+    }
 
     function links() { return Array.prototype.slice.call(list.querySelectorAll(".result__link")); }
     function mark(active) {
