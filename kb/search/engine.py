@@ -22,16 +22,9 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
-from kb.search.query import (
-    FieldLengths,
-    ParsedQuery,
-    Plan,
-    QueryPlanner,
-    Scorer,
-    make_snippet,
-    parse_query,
-    suggestion_for,
-)
+from kb.search.query import ParsedQuery, Plan, QueryPlanner, parse_query, suggestion_for
+from kb.search.scoring import FieldLengths, Scorer
+from kb.search.snippets import make_snippet
 from kb.search.synonyms import Spelling, Synonyms, pair_analyzer, text_analyzer, word_analyzer
 
 log = logging.getLogger(__name__)
