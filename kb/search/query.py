@@ -34,6 +34,7 @@ COMPOUND_WEIGHT = 0.9  # "doorentry" as "door entry", "voice mail" as "voicemail
 PREFIX_WEIGHT = 0.7
 COMPLETE_PREFIX_WEIGHT = 0.3  # "phone" is a word already; "phonetic" is a long shot
 SPAN_WORD_WEIGHT = 0.5  # each word of a phrase on its own ("gas" of "gas smell")
+IDIOM_WORD_WEIGHT = 0.3
 ROLE_WEIGHT = 0.3  # "tenant", "caller": who is calling, rarely what about
 FUZZY_WEIGHTS = {1: 0.9, 2: 0.7}  # by edits: one slip of a finger is almost surely meant
 TIE_BREAK = 0.1  # share of a word's weaker alternatives added to its best one
@@ -244,7 +245,8 @@ class QueryPlanner:
     def _span_clause(self, words: list[Token], others: list[Terms], weight: float) -> Clause:
         """A clause for several typed words read as one term, plus what they stand for."""
         typed = tuple(t.stem for t in words)
-        alts = [Alternative(typed, 1.0)] if typed else []
+        # The one word of an idiom ("packed" of "packed in") means little on its own.
+        alts = [Alternative(typed, 1.0 if len(typed) > 1 else IDIOM_WORD_WEIGHT)] if typed else []
         alts += [Alternative(t, weight) for t in others if t != typed]
         if len(typed) > 1:
             # The words on their own still count for a little, so "gas smell" finds "gas".
