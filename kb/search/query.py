@@ -176,13 +176,41 @@ class Plan:
         return {alt.terms for clause in self.clauses for alt in clause.alternatives}
 
 
+class DocFrequencies:
+    """``reader.doc_frequency``, remembered: each lookup reads the term table from disk, and
+    a search asks about the same terms many times (planning, rarity, every field)."""
+
+    LIMIT = 100_000  # entries before starting afresh (a few MB)
+
+    def __init__(self, reader: IndexReader) -> None:
+        self.reader = reader
+        self._seen: dict[tuple[str, str], int] = {}
+
+    def __call__(self, fieldname: str, text: str) -> int:
+        """Documents with ``text`` in ``fieldname``."""
+        key = (fieldname, text)
+        found = self._seen.get(key)
+        if found is None:
+            if len(self._seen) >= self.LIMIT:
+                self._seen.clear()
+            found = self._seen[key] = self.reader.doc_frequency(fieldname, text)
+        return found
+
+
 class QueryPlanner:
     """Decide the alternatives for each query word against one reader."""
 
-    def __init__(self, reader: IndexReader, spelling: Spelling, synonyms: Synonyms) -> None:
+    def __init__(
+        self,
+        reader: IndexReader,
+        spelling: Spelling,
+        synonyms: Synonyms,
+        df: DocFrequencies | None = None,
+    ) -> None:
         self.reader = reader
         self.spelling = spelling
         self.synonyms = synonyms
+        self.df = df or DocFrequencies(reader)
 
     def plan(self, parsed: ParsedQuery) -> Plan:
         """Words become exact/synonym/prefix/fuzzy alternatives; phrases become required."""
@@ -260,7 +288,7 @@ class QueryPlanner:
         joined = token.word + following.word
         if len(joined) > MAX_WORD_CHARS or not joined.isalpha():
             return None
-        return stem(joined) if self.reader.doc_frequency("words", joined) else None
+        return stem(joined) if self.df("words", joined) else None
 
     def _word_clause(self, token: Token, typing: bool, plan: Plan) -> Clause:
         role = token.word in ROLE_WORDS and not typing
@@ -270,7 +298,7 @@ class QueryPlanner:
         expansions: list[str] = []
         if typing and len(token.word) >= PREFIX_MIN_CHARS:
             expansions = self._prefix_stems(token.word, exclude=token.stem)
-            complete = self.reader.doc_frequency("words", token.word) > 0
+            complete = self.df("words", token.word) > 0
             weight = COMPLETE_PREFIX_WEIGHT if complete else PREFIX_WEIGHT
             alts += [Alternative((s,), weight) for s in expansions]
         # An abbreviation with synonyms, or an unfinished word that starts real words,
@@ -287,7 +315,7 @@ class QueryPlanner:
 
     def _known(self, token: Token) -> bool:
         """Whether the index has the word, or another word with its stem."""
-        df = self.reader.doc_frequency
+        df = self.df
         return bool(df("words", token.word)) or any(df(f, token.stem) for f in WORD_FIELDS)
 
     def _split(self, token: Token) -> tuple[str, str] | None:
@@ -295,7 +323,7 @@ class QueryPlanner:
         word = token.word
         if len(word) < SPLIT_MIN_CHARS or not word.isalpha() or self._known(token):
             return None
-        df = self.reader.doc_frequency
+        df = self.df
         best: tuple[int, int, tuple[str, str]] | None = None
         for cut in range(2, len(word) - 2):
             head, tail = word[:cut], word[cut:]
@@ -317,7 +345,7 @@ class QueryPlanner:
 
     def _word_df(self, word: str) -> int:
         """Documents with ``word`` or another form of it ("harmed" counts "harm")."""
-        df = self.reader.doc_frequency
+        df = self.df
         return df("words", word) or max(df(f, stem(word)) for f in WORD_FIELDS)
 
     def _check_spelling(self, token: Token, plan: Plan) -> tuple[list[str], int]:
@@ -325,7 +353,7 @@ class QueryPlanner:
         edits away)."""
         # A word the index has and a real English word ("smell" is not a typo of "spell")
         # are never corrected or fuzzy-matched: a suggestion must find clearly more.
-        if self.reader.doc_frequency("words", token.word) or is_english(token.word):
+        if self.df("words", token.word) or is_english(token.word):
             return [], 0
         if self._known(token):
             # The stem already matches ("emergancy" finds "emergency"): nothing more to
@@ -355,7 +383,7 @@ class QueryPlanner:
         if not near:
             return [], 0
         closest = min(near.values())
-        df = self.reader.doc_frequency
+        df = self.df
         ranked = sorted(
             (w for w, d in near.items() if d == closest), key=lambda w: (-df("words", w), w)
         )

@@ -12,7 +12,15 @@ from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from kb.search.query import PAIR_FIELDS, TIE_BREAK, WORD_FIELDS, Alternative, Clause, Plan
+from kb.search.query import (
+    PAIR_FIELDS,
+    TIE_BREAK,
+    WORD_FIELDS,
+    Alternative,
+    Clause,
+    DocFrequencies,
+    Plan,
+)
 from kb.search.synonyms import PAIR_SEP
 
 K1 = 1.2
@@ -63,9 +71,12 @@ class Scorer:
     # is ~10x cheaper, gives exact totals and lets a word's alternatives (synonyms,
     # prefixes, typos) count once, at their best.
 
-    def __init__(self, searcher: Searcher, lengths: FieldLengths) -> None:
+    def __init__(
+        self, searcher: Searcher, lengths: FieldLengths, df: DocFrequencies | None = None
+    ) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
+        self.df = df or DocFrequencies(self.reader)
         self.lengths = lengths
         self.doc_count = self.reader.doc_count_all()
         self.leaves = list(self.reader.leaf_readers())
@@ -94,14 +105,10 @@ class Scorer:
         # Coordination: a document with every word beats one with a few, all else equal,
         # the words counted by rarity (missing "letter" costs less than missing "arrears");
         # and one about them (title, tags, quick answer) beats one that mentions them.
+        share = {m: (m / everything) ** COORD_POWER for m in set(matched.values())}
+        bonus = HEAD_BONUS / everything
         ranked = (
-            (
-                totals[d]
-                * (matched[d] / everything) ** COORD_POWER
-                * (1 + HEAD_BONUS * about.get(d, 0.0) / everything),
-                -d,
-            )
-            for d in docs
+            (totals[d] * share[matched[d]] * (1 + bonus * about.get(d, 0.0)), -d) for d in docs
         )
         top = heapq.nlargest(limit, ranked)
         return len(docs), [(score, -neg) for score, neg in top]
@@ -110,6 +117,11 @@ class Scorer:
         """doc -> score of the best alternative plus a little of the others; doc -> weight
         of the best alternative in the title, tags or summary; and the clause's weight
         (its rarest alternative's rarity, 0 when nothing has it)."""
+        if len(clause.alternatives) == 1:  # most words: nothing to merge
+            alt = clause.alternatives[0]
+            scores, in_head, rarity = self.alternative(alt)
+            weight = rarity * alt.weight if scores else 0.0
+            return scores, dict.fromkeys(in_head, alt.weight), weight
         best: dict[int, float] = {}
         total: dict[int, float] = {}
         head: dict[int, float] = {}
@@ -138,12 +150,14 @@ class Scorer:
             keys = [f"{a}{PAIR_SEP}{b}" for a, b in zip(terms, terms[1:], strict=False)]
         out: dict[int, float] = {}
         head: set[int] = set()
-        df = self.reader.doc_frequency
+        df = self.df
         for fieldname, (boost, b) in fields.items():
             scores: dict[int, float] | None = None
             for key in keys:
-                idf = self.idf(df(fieldname, key))
-                part = self.term(fieldname, key, boost * alt.weight * idf, b)
+                found = df(fieldname, key)
+                part = {}
+                if found:
+                    part = self.term(fieldname, key, boost * alt.weight * self.idf(found), b)
                 if scores is None:
                     scores = part
                 else:  # every pair of a phrase must be present
@@ -167,8 +181,6 @@ class Scorer:
     def term(self, fieldname: str, text: str, boost: float, b: float) -> dict[int, float]:
         """doc -> BM25 term-frequency score of one term in one field, times ``boost``."""
         btext = text.encode("utf-8")
-        if not self.reader.doc_frequency(fieldname, btext):
-            return {}
         n = self.doc_count
         avgdl = (self.reader.field_length(fieldname) / n) or 1.0
         scale, k_base, k_len = boost * (K1 + 1), K1 * (1 - b), K1 * b / avgdl
