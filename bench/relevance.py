@@ -20,6 +20,7 @@ SETS = {
     "shared": ROOT.parent / "shared" / "eval" / "search-queries.tsv",
     "more": ROOT / "tests" / "data" / "more-queries.tsv",
     "caller": ROOT / "tests" / "data" / "caller-queries.tsv",
+    "dev": ROOT / "tests" / "data" / "dev-queries.tsv",
 }
 
 
