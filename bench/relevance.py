@@ -35,6 +35,7 @@ def load(path: Path) -> list[tuple[str, list[str]]]:
 
 
 def main() -> None:
+    """Build a temporary instance with the shipped content and score each query set."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="print hits too")
     parser.add_argument("files", nargs="*", type=Path, help="query files (default: all sets)")

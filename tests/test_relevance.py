@@ -20,6 +20,7 @@ MIN_HIT3 = 0.98
 
 
 def load(path: Path) -> list[tuple[str, list[str]]]:
+    """(query, acceptable slugs) rows of a query file."""
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):

@@ -54,6 +54,7 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def ix(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    """One read-only index of DOCS with the SYNONYMS above."""
     base = tmp_path_factory.mktemp("query")
     (base / "synonyms.txt").write_text(SYNONYMS, encoding="utf-8")
     index = SearchIndex(base / "index", synonyms_path=base / "synonyms.txt")
@@ -62,6 +63,7 @@ def ix(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
 
 
 def slugs(index: SearchIndex, query: str) -> list[str]:
+    """The slugs a search returns, best first."""
     return [hit.slug for hit in index.search(query).hits]
 
 

@@ -291,6 +291,7 @@ class QueryPlanner:
         return stem(joined) if self.df("words", joined) else None
 
     def _word_clause(self, token: Token, typing: bool, plan: Plan) -> Clause:
+        """One word: as typed, its synonyms, prefixes while typing, else split or typo."""
         role = token.word in ROLE_WORDS and not typing
         alts = [Alternative((token.stem,), ROLE_WEIGHT if role else 1.0)]
         synonyms = self.synonyms.lookup((token.stem,))

@@ -82,6 +82,7 @@ def _window(text: str, start: int, width: int) -> tuple[int, int]:
 
 
 def _render(text: str, begin: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """Escaped ``text[begin:end]`` with the spans in <mark>, ellipses where it was cut."""
     out, pos = [], begin
     for s, e in spans:
         if s >= pos and e <= end:
