@@ -19,6 +19,8 @@ repair, broken, not working, packed in, stopped working
 opening hours, when do you shut, what time do you close
 angry, livid, fuming
 callback, call back
+self harm, harm themselves
+gas smell, smell of gas
 """
 
 DOCS = [
@@ -47,6 +49,8 @@ DOCS = [
              "Tell the caller to leave the property and call the gas emergency line."),
     make_doc("child", "Child safeguarding", "Report a concern about a child.",
              "Every line manager is trained. A child at risk is reported the same day."),
+    make_doc("self-service", "Online self-service", "Customers can self-serve online.",
+             "Show the customer the self-service pages."),
     make_doc("samaritans", "Helplines", "Samaritans are on 116 123.",
              "Give the Samaritans number to a caller who is struggling."),
 ]
@@ -115,6 +119,14 @@ def test_phrase_synonyms_find_the_concept(ix: SearchIndex) -> None:
     assert slugs(ix, "when do you shut")[0] == "opening-hours"
     assert slugs(ix, "what time do you close tonight")[0] == "opening-hours"
     assert slugs(ix, "caller is livid")[0] == "difficult"
+    assert slugs(ix, "when do u shut")[0] == "opening-hours"  # text-speak
+
+
+def test_words_of_a_phrase_count_alone_only_when_the_phrase_finds_nothing(ix) -> None:
+    # "self harm" is in the articles, so "self" alone must not find self-anything else.
+    assert slugs(ix, "self harm") == ["crisis"]
+    # "gas smell" is nowhere: "gas" on its own still finds the gas article.
+    assert slugs(ix, "gas smell") == ["gas"]
 
 
 # ----- compound words -----------------------------------------------------------------

@@ -44,6 +44,8 @@ PREFIX_STEMS = {2: 3, 3: 5}  # expansions kept by prefix length (else 8): "re" i
 FUZZY_STEMS = 3
 SPLIT_MIN_CHARS = 6  # shorter unknown words are typos, not two words run together
 
+# Text-speak agents type in a hurry, read as the words it stands for ("when do u close").
+_TEXT_SPEAK = {"u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks"}
 _QUOTES = str.maketrans({c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"})
 # Control, format (zero-width), surrogate and line/paragraph separator characters.
 _JUNK_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -91,7 +93,7 @@ def _free_tokens(text: str, start: int, end: int) -> list[Token]:
     tokens = [
         Token(w, stem(w), m.start(), m.end(), stop=w in STOP_WORDS)
         for m in TOKEN_RE.finditer(text, start, end)
-        if len(w := m.group().lower()) <= MAX_WORD_CHARS
+        if len(w := _TEXT_SPEAK.get(m.group().lower(), m.group().lower())) <= MAX_WORD_CHARS
     ]
     spans = filler_spans(text, start, end)
     if spans:
@@ -147,6 +149,7 @@ class Alternative:
 
     terms: Terms
     weight: float
+    fallback: bool = False  # only looked up when nothing else in its clause matches
 
 
 @dataclass
@@ -277,8 +280,10 @@ class QueryPlanner:
         alts = [Alternative(typed, 1.0 if len(typed) > 1 else IDIOM_WORD_WEIGHT)] if typed else []
         alts += [Alternative(t, weight) for t in others if t != typed]
         if len(typed) > 1:
-            # The words on their own still count for a little, so "gas smell" finds "gas".
-            alts += [Alternative((s,), SPAN_WORD_WEIGHT) for s in dict.fromkeys(typed)]
+            # When neither the phrase nor what it stands for is in any article, its words
+            # count on their own: "gas smell" finds "gas" (but "self harm" never "self").
+            words_alone = dict.fromkeys(typed)
+            alts += [Alternative((s,), SPAN_WORD_WEIGHT, fallback=True) for s in words_alone]
         return Clause(alts)
 
     def _joined(self, token: Token, following: Token | None) -> str | None:

@@ -126,8 +126,12 @@ class Scorer:
         total: dict[int, float] = {}
         head: dict[int, float] = {}
         weight = 0.0
+        found = False  # something other than a fallback matched
         for alt in clause.alternatives:
+            if alt.fallback and found:
+                continue
             scores, in_head, rarity = self.alternative(alt)
+            found = found or bool(scores and not alt.fallback)
             if scores:
                 weight = max(weight, rarity * alt.weight)
             for doc, score in scores.items():
