@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kb.search.english import is_common_english
 from kb.search.intent import Recogniser, VocabularyError, edit_distance, parse_vocabulary, stem
-from kb.search.wordlist import is_english_word
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -26,7 +26,7 @@ def phrasings(name: str) -> list[tuple[str, str]]:
 def shipped(name: str) -> Recogniser:
     """A recogniser on the shipped vocabulary, with the English word list as the app uses."""
     text = (ROOT / "kb" / "data" / f"{name}_vocabulary.yml").read_text(encoding="utf-8")
-    return Recogniser(parse_vocabulary(text), is_english_word)
+    return Recogniser(parse_vocabulary(text), is_common_english)
 
 
 CRISIS = phrasings("crisis")

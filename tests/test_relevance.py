@@ -1,19 +1,26 @@
-"""Relevance: MRR and hit@3 over agent queries, through GET /api/search as the eval says."""
+"""Relevance: MRR@10 and hit@3 over agent queries, through GET /api/search as the eval says."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from kb.search.synonyms import normalise_terms
+from tests.conftest import ROOT, SHIPPED_ARTICLES
 
 SHARED_SET = ROOT.parent / "shared" / "eval" / "search-queries.tsv"
 LOCAL_COPY = ROOT / "tests" / "data" / "search-queries.tsv"
 OUR_SET = ROOT / "tests" / "data" / "more-queries.tsv"
+CALLER_SET = ROOT / "tests" / "data" / "caller-queries.tsv"
+# Each set on its own must reach these (issue 6): held-out sets are scored the same way.
+MIN_MRR = 0.95
+MIN_HIT3 = 0.98
 
 
 def load(path: Path) -> list[tuple[str, list[str]]]:
+    """(query, acceptable slugs) rows of a query file."""
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
@@ -21,6 +28,19 @@ def load(path: Path) -> list[tuple[str, list[str]]]:
         query, slugs = line.split("\t")
         rows.append((query, [s.strip() for s in slugs.split(",")]))
     return rows
+
+
+def sections(path: Path) -> dict[str, list[tuple[str, list[str]]]]:
+    """Rows of a query file grouped by its "# section: NAME" comments."""
+    out: dict[str, list[tuple[str, list[str]]]] = {}
+    current = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if match := re.match(r"# section: (\w+)", line):
+            current = match.group(1)
+        elif line.strip() and not line.startswith("#"):
+            query, slugs = line.split("\t")
+            out.setdefault(current, []).append((query, [s.strip() for s in slugs.split(",")]))
+    return out
 
 
 def score(client, rows) -> tuple[float, float, list[str]]:
@@ -37,11 +57,40 @@ def score(client, rows) -> tuple[float, float, list[str]]:
     return total_rr / len(rows), hits3 / len(rows), misses
 
 
-@pytest.mark.parametrize("path", [SHARED_SET if SHARED_SET.exists() else LOCAL_COPY, OUR_SET],
-                         ids=["shared-set", "our-set"])
+@pytest.mark.parametrize(
+    "path",
+    [SHARED_SET if SHARED_SET.exists() else LOCAL_COPY, OUR_SET, CALLER_SET],
+    ids=["shared-set", "our-set", "caller-set"],
+)
 def test_relevance(agent_client, path):
     rows = load(path)
     mrr, hit3, misses = score(agent_client, rows)
-    print(f"\n{path.name}: {len(rows)} queries, MRR {mrr:.3f}, hit@3 {hit3:.3f}")
-    assert mrr >= 0.90, misses
-    assert hit3 >= 0.95, misses
+    print(f"\n{path.name}: {len(rows)} queries, MRR@10 {mrr:.3f}, hit@3 {hit3:.3f}")
+    assert mrr >= MIN_MRR, misses
+    assert hit3 >= MIN_HIT3, misses
+
+
+def title_stems(slug: str) -> set[str]:
+    """Stems of an article's title, read from its file."""
+    text = (SHIPPED_ARTICLES / f"{slug}.md").read_text(encoding="utf-8")
+    title = re.search(r"^title: (.+)$", text, re.MULTILINE)
+    assert title, slug
+    return set(normalise_terms(title.group(1)))
+
+
+def test_caller_set_is_what_the_issue_asks_for():
+    """80+ queries: a quarter typos, a quarter paraphrases sharing no word with the title."""
+    groups = sections(CALLER_SET)
+    total = sum(len(rows) for rows in groups.values())
+    assert total >= 80
+    assert len(groups["typo"]) >= total / 4
+    assert len(groups["paraphrase"]) >= total / 4
+    assert len(groups["jargon"]) >= 20
+    for query, slugs in groups["paraphrase"]:
+        shared = set(normalise_terms(query)) & title_stems(slugs[0])
+        assert not shared, f"{query!r} shares {shared} with the title of {slugs[0]}"
+    # Every slug is a shipped article, and no query is in the other sets (kept separate).
+    for query, slugs in load(CALLER_SET):
+        assert all((SHIPPED_ARTICLES / f"{s}.md").exists() for s in slugs), query
+    others = {q.lower() for path in (LOCAL_COPY, OUR_SET) for q, _ in load(path)}
+    assert not others & {q.lower() for q, _ in load(CALLER_SET)}

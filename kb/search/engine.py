@@ -23,15 +23,15 @@ from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
 from kb.search.query import (
-    FieldLengths,
+    DocFrequencies,
     ParsedQuery,
     Plan,
     QueryPlanner,
-    Scorer,
-    make_snippet,
     parse_query,
     suggestion_for,
 )
+from kb.search.scoring import FieldLengths, Scorer
+from kb.search.snippets import make_snippet
 from kb.search.synonyms import Spelling, Synonyms, pair_analyzer, text_analyzer, word_analyzer
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,7 @@ class SearchIndex:
         self._filters: dict[tuple[str, str], set[int]] = {}
         self._spelling = Spelling()
         self._lengths = FieldLengths()
+        self._df: DocFrequencies | None = None  # for the current searcher's reader
         # One lock for the whole search: whoosh searchers share file handles, and
         # swapping a searcher while another thread reads from it would break that read.
         self._lock = threading.RLock()
@@ -553,7 +554,16 @@ class SearchIndex:
         reader = searcher.reader()
         self._spelling.sync(reader)
         self._lengths.sync(reader)
-        return QueryPlanner(reader, self._spelling, self.synonyms).plan(parsed)
+        planner = QueryPlanner(
+            reader, self._spelling, self.synonyms, self._doc_frequencies(reader)
+        )
+        return planner.plan(parsed)
+
+    def _doc_frequencies(self, reader: IndexReader) -> DocFrequencies:
+        """Remembered term counts for this reader (a new searcher starts afresh)."""
+        if self._df is None or self._df.reader is not reader:
+            self._df = DocFrequencies(reader)
+        return self._df
 
     def _filter(self, searcher: Searcher, name: str, value: str) -> set[int]:
         key = (name, value)
@@ -571,7 +581,8 @@ class SearchIndex:
                 allowed = docs if allowed is None else allowed & docs
         if allowed is not None and not allowed:
             return 0, []
-        total, top = Scorer(searcher, self._lengths).run(plan, allowed, limit)
+        scorer = Scorer(searcher, self._lengths, self._doc_frequencies(searcher.reader()))
+        total, top = scorer.run(plan, allowed, limit)
         highlight = plan.highlight()
         hits = []
         for score, docnum in top:

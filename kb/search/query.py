@@ -1,23 +1,15 @@
-"""From what an agent types to ranked documents and highlighted snippets."""
+"""From what an agent types to a plan of terms to look up: parsing, synonyms, typos."""
 
 from __future__ import annotations
 
-import heapq
-import html
-import math
-import re
 import unicodedata
-from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.matching import FilterMatcher
-from whoosh.reading import IndexReader, TermNotFound
-from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.reading import IndexReader
 
+from kb.search.english import is_english
+from kb.search.filler import ROLE_WORDS, filler_spans
 from kb.search.synonyms import (
     MAX_WORD_CHARS,
     PAIR_SEP,
@@ -37,21 +29,26 @@ MAX_TERMS = 16
 WORD_FIELDS = {"title": (3.0, 0.5), "tags": (2.0, 0.3), "summary": (1.5, 0.5), "body": (1.0, 0.75)}
 # Phrases are matched on two-word shingles, so every lookup is a plain term read.
 PAIR_FIELDS = {"head_pairs": (2.5, 0.5), "body_pairs": (1.0, 0.75)}
-K1 = 1.2
 SYNONYM_WEIGHT = 0.8  # an expansion ranks just below the word actually typed
+COMPOUND_WEIGHT = 0.9  # "doorentry" as "door entry", "voice mail" as "voicemail"
 PREFIX_WEIGHT = 0.7
-FUZZY_WEIGHT = 0.7
+COMPLETE_PREFIX_WEIGHT = 0.3  # "phone" is a word already; "phonetic" is a long shot
+SPAN_WORD_WEIGHT = 0.5  # each word of a phrase on its own ("gas" of "gas smell")
+IDIOM_WORD_WEIGHT = 0.3
+ROLE_WEIGHT = 0.3  # "tenant", "caller": who is calling, rarely what about
+FUZZY_WEIGHTS = {1: 0.9, 2: 0.7}  # by edits: one slip of a finger is almost surely meant
 TIE_BREAK = 0.1  # share of a word's weaker alternatives added to its best one
 PREFIX_MIN_CHARS = 2
 PREFIX_SCAN = 200  # lexicon entries read for one prefix
 PREFIX_STEMS = {2: 3, 3: 5}  # expansions kept by prefix length (else 8): "re" is everything
 FUZZY_STEMS = 3
-SNIPPET_CHARS = 200
+SPLIT_MIN_CHARS = 6  # shorter unknown words are typos, not two words run together
 
+# Text-speak agents type in a hurry, read as the words it stands for ("when do u close").
+_TEXT_SPEAK = {"u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks"}
 _QUOTES = str.maketrans({c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"})
 # Control, format (zero-width), surrogate and line/paragraph separator characters.
 _JUNK_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
 # ----- parsing --------------------------------------------------------------------
@@ -65,6 +62,7 @@ class Token:
     stem: str
     start: int
     end: int
+    stop: bool = False  # a stop word: never searched alone, but part of phrases like "packed in"
 
 
 @dataclass
@@ -72,9 +70,11 @@ class ParsedQuery:
     """A cleaned query split into free words and quoted phrases."""
 
     text: str
-    words: list[Token] = field(default_factory=list)
+    words: list[Token] = field(default_factory=list)  # free words to search (no stop words)
     phrases: list[list[Token]] = field(default_factory=list)
     typing: bool = False  # the last free word may be unfinished (no trailing space)
+    # Every free token in order, stop words included, for multi-word synonyms.
+    tokens: list[Token] = field(default_factory=list)
 
 
 def clean_query(raw: str) -> tuple[str, bool]:
@@ -86,6 +86,21 @@ def clean_query(raw: str) -> tuple[str, bool]:
     )
     cut = len(text) > MAX_QUERY_CHARS or len(raw or "") > MAX_QUERY_CHARS * 2
     return text[:MAX_QUERY_CHARS], cut
+
+
+def _free_tokens(text: str, start: int, end: int) -> list[Token]:
+    """Tokens of unquoted text, without agent filler unless filler is all there is."""
+    tokens = [
+        Token(w, stem(w), m.start(), m.end(), stop=w in STOP_WORDS)
+        for m in TOKEN_RE.finditer(text, start, end)
+        if len(w := _TEXT_SPEAK.get(m.group().lower(), m.group().lower())) <= MAX_WORD_CHARS
+    ]
+    spans = filler_spans(text, start, end)
+    if spans:
+        kept = [t for t in tokens if not any(a <= t.start < b for a, b in spans)]
+        if any(not t.stop for t in kept):
+            return kept
+    return tokens
 
 
 def parse_query(raw: str) -> ParsedQuery:
@@ -102,14 +117,22 @@ def parse_query(raw: str) -> ParsedQuery:
     spans.append((pos, len(text), False))
     count = 0
     for start, end, is_phrase in spans:
+        if not is_phrase:
+            for token in _free_tokens(text, start, end):
+                if not token.stop:
+                    if count >= MAX_TERMS:
+                        break
+                    count += 1
+                    parsed.words.append(token)
+                parsed.tokens.append(token)
+            continue
         phrase: list[Token] = []
         for m in TOKEN_RE.finditer(text, start, end):
             word = m.group().lower()
             if word in STOP_WORDS or len(word) > MAX_WORD_CHARS or count >= MAX_TERMS:
                 continue
             count += 1
-            token = Token(word, stem(word), m.start(), m.end())
-            (phrase if is_phrase else parsed.words).append(token)
+            phrase.append(Token(word, stem(word), m.start(), m.end()))
         if phrase:
             parsed.phrases.append(phrase)
     last = parsed.words[-1] if parsed.words else None
@@ -126,6 +149,7 @@ class Alternative:
 
     terms: Terms
     weight: float
+    fallback: bool = False  # only looked up when nothing else in its clause matches
 
 
 @dataclass
@@ -142,6 +166,9 @@ class Plan:
 
     clauses: list[Clause] = field(default_factory=list)
     corrections: dict[Token, str] = field(default_factory=dict)
+    # Spelling fixes that find nothing more ("emergancy" finds "emergency" already):
+    # shown only in a suggestion made for another word.
+    respellings: dict[Token, str] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         """True when nothing searchable is left (only stop words or punctuation)."""
@@ -152,13 +179,41 @@ class Plan:
         return {alt.terms for clause in self.clauses for alt in clause.alternatives}
 
 
+class DocFrequencies:
+    """``reader.doc_frequency``, remembered: each lookup reads the term table from disk, and
+    a search asks about the same terms many times (planning, rarity, every field)."""
+
+    LIMIT = 100_000  # entries before starting afresh (a few MB)
+
+    def __init__(self, reader: IndexReader) -> None:
+        self.reader = reader
+        self._seen: dict[tuple[str, str], int] = {}
+
+    def __call__(self, fieldname: str, text: str) -> int:
+        """Documents with ``text`` in ``fieldname``."""
+        key = (fieldname, text)
+        found = self._seen.get(key)
+        if found is None:
+            if len(self._seen) >= self.LIMIT:
+                self._seen.clear()
+            found = self._seen[key] = self.reader.doc_frequency(fieldname, text)
+        return found
+
+
 class QueryPlanner:
     """Decide the alternatives for each query word against one reader."""
 
-    def __init__(self, reader: IndexReader, spelling: Spelling, synonyms: Synonyms) -> None:
+    def __init__(
+        self,
+        reader: IndexReader,
+        spelling: Spelling,
+        synonyms: Synonyms,
+        df: DocFrequencies | None = None,
+    ) -> None:
         self.reader = reader
         self.spelling = spelling
         self.synonyms = synonyms
+        self.df = df or DocFrequencies(reader)
 
     def plan(self, parsed: ParsedQuery) -> Plan:
         """Words become exact/synonym/prefix/fuzzy alternatives; phrases become required."""
@@ -168,53 +223,152 @@ class QueryPlanner:
             plan.clauses.append(Clause([Alternative(terms, 1.0)], required=True))
             for token in phrase:
                 self._check_spelling(token, plan)
-        words = parsed.words
+        tokens = [t for t in parsed.tokens if t.stop or t in parsed.words]
+        last = parsed.words[-1] if parsed.words else None
         i = 0
-        while i < len(words):
-            n = self._synonym_span(words, i)
-            if n > 1:
-                terms = tuple(t.stem for t in words[i : i + n])
-                alts = [Alternative(terms, 1.0)]
-                alts += [Alternative(t, SYNONYM_WEIGHT) for t in self.synonyms.lookup(terms)]
-                plan.clauses.append(Clause(alts))
+        while i < len(tokens):
+            n, expansions = self._synonym_span(tokens, i)
+            if n:
+                words = [t for t in tokens[i : i + n] if not t.stop]
+                plan.clauses.append(self._span_clause(words, expansions, SYNONYM_WEIGHT))
                 i += n
                 continue
-            typing = parsed.typing and i == len(words) - 1
-            plan.clauses.append(self._word_clause(words[i], typing, plan))
+            token = tokens[i]
+            if token.stop:
+                i += 1
+                continue
+            joined = self._joined(token, tokens[i + 1] if i + 1 < len(tokens) else None)
+            if joined:
+                words = [token, tokens[i + 1]]
+                plan.clauses.append(self._span_clause(words, [(joined,)], COMPOUND_WEIGHT))
+                i += 2
+                continue
+            typing = parsed.typing and token is last
+            plan.clauses.append(self._word_clause(token, typing, plan))
             i += 1
         return plan
 
-    def _synonym_span(self, words: list[Token], i: int) -> int:
-        """Length of the longest multi-word synonym entry starting at word ``i`` (or 0)."""
-        for n in range(min(self.synonyms.max_words, len(words) - i), 1, -1):
-            if self.synonyms.lookup(tuple(t.stem for t in words[i : i + n])):
-                return n
-        return 0
+    def _synonym_span(self, tokens: list[Token], i: int) -> tuple[int, list[Terms]]:
+        """(tokens covered, other terms) of the longest synonym phrase starting at ``i``.
+
+        A phrase matches as typed, stop words included ("packed in", "when do you shut"),
+        or on its words alone ("behind on rent" for "behind with rent").
+        """
+        lookup, longest = self.synonyms.lookup, self.synonyms.max_words
+        covered, found = 0, []
+        if not tokens[i].stop:
+            content = [j for j in range(i, len(tokens)) if not tokens[j].stop][:longest]
+            for n in range(len(content), 1, -1):
+                others = lookup(tuple(tokens[j].stem for j in content[:n]))
+                if others:
+                    covered, found = content[n - 1] + 1 - i, others
+                    break
+        # As typed wins when it covers at least as much.
+        for n in range(min(longest, len(tokens) - i), max(1, covered - 1), -1):
+            span = tokens[i : i + n]
+            if n < covered or all(t.stop for t in span):
+                continue
+            others = lookup(tuple(t.stem for t in span))
+            if others:
+                return n, others
+        return covered, found
+
+    def _span_clause(self, words: list[Token], others: list[Terms], weight: float) -> Clause:
+        """A clause for several typed words read as one term, plus what they stand for."""
+        typed = tuple(t.stem for t in words)
+        # The one word of an idiom ("packed" of "packed in") means little on its own.
+        alts = [Alternative(typed, 1.0 if len(typed) > 1 else IDIOM_WORD_WEIGHT)] if typed else []
+        alts += [Alternative(t, weight) for t in others if t != typed]
+        if len(typed) > 1:
+            # When neither the phrase nor what it stands for is in any article, its words
+            # count on their own: "gas smell" finds "gas" (but "self harm" never "self").
+            words_alone = dict.fromkeys(typed)
+            alts += [Alternative((s,), SPAN_WORD_WEIGHT, fallback=True) for s in words_alone]
+        return Clause(alts)
+
+    def _joined(self, token: Token, following: Token | None) -> str | None:
+        """The indexed word two neighbouring words make when written as one ("voice mail")."""
+        if following is None or following.stop or following.start - token.end > 1:
+            return None
+        joined = token.word + following.word
+        if len(joined) > MAX_WORD_CHARS or not joined.isalpha():
+            return None
+        return stem(joined) if self.df("words", joined) else None
 
     def _word_clause(self, token: Token, typing: bool, plan: Plan) -> Clause:
-        alts = [Alternative((token.stem,), 1.0)]
+        """One word: as typed, its synonyms, prefixes while typing, else split or typo."""
+        role = token.word in ROLE_WORDS and not typing
+        alts = [Alternative((token.stem,), ROLE_WEIGHT if role else 1.0)]
         synonyms = self.synonyms.lookup((token.stem,))
         alts += [Alternative(t, SYNONYM_WEIGHT) for t in synonyms]
         expansions: list[str] = []
         if typing and len(token.word) >= PREFIX_MIN_CHARS:
             expansions = self._prefix_stems(token.word, exclude=token.stem)
-            alts += [Alternative((s,), PREFIX_WEIGHT) for s in expansions]
+            complete = self.df("words", token.word) > 0
+            weight = COMPLETE_PREFIX_WEIGHT if complete else PREFIX_WEIGHT
+            alts += [Alternative((s,), weight) for s in expansions]
         # An abbreviation with synonyms, or an unfinished word that starts real words,
         # is not a typo.
         if not synonyms and not expansions:
-            alts += [Alternative((s,), FUZZY_WEIGHT) for s in self._check_spelling(token, plan)]
+            split = self._split(token)
+            if split:
+                plan.corrections[token] = " ".join(split)
+                alts.append(Alternative(tuple(stem(w) for w in split), COMPOUND_WEIGHT))
+            else:
+                stems, edits = self._check_spelling(token, plan)
+                alts += [Alternative((s,), FUZZY_WEIGHTS.get(edits, 0.7)) for s in stems]
         return Clause(alts)
 
-    def _check_spelling(self, token: Token, plan: Plan) -> list[str]:
-        """Note a better spelling for a word the index lacks; returns stems to fuzzy-match."""
-        df = self.reader.doc_frequency
-        if df("words", token.word):
-            return []
-        if any(df(f, token.stem) for f in WORD_FIELDS):
-            # The stem already matches ("emergancy" -> "emerg"), so no fuzzy terms, but
-            # a one-edit word with the same stem still makes the better suggestion.
-            self._correct(token, plan, same_stem=True)
-            return []
+    def _known(self, token: Token) -> bool:
+        """Whether the index has the word, or another word with its stem."""
+        df = self.df
+        return bool(df("words", token.word)) or any(df(f, token.stem) for f in WORD_FIELDS)
+
+    def _split(self, token: Token) -> tuple[str, str] | None:
+        """Two indexed words an unknown word is made of ("doorentry" -> door entry)."""
+        word = token.word
+        if len(word) < SPLIT_MIN_CHARS or not word.isalpha() or self._known(token):
+            return None
+        df = self.df
+        best: tuple[int, int, tuple[str, str]] | None = None
+        for cut in range(2, len(word) - 2):
+            head, tail = word[:cut], word[cut:]
+            if head in STOP_WORDS or tail in STOP_WORDS:
+                continue
+            rarer = min(self._word_df(head), self._word_df(tail))
+            if not rarer:
+                continue
+            pair = f"{stem(head)}{PAIR_SEP}{stem(tail)}"
+            together = df("head_pairs", pair) + df("body_pairs", pair)
+            candidate = (together, rarer, (head, tail))
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        if best is None:
+            return None
+        together, _rarer, (head, tail) = best
+        # Only when the articles use the two words together: "childline" is not "child line".
+        return (head, tail) if together else None
+
+    def _word_df(self, word: str) -> int:
+        """Documents with ``word`` or another form of it ("harmed" counts "harm")."""
+        df = self.df
+        return df("words", word) or max(df(f, stem(word)) for f in WORD_FIELDS)
+
+    def _check_spelling(self, token: Token, plan: Plan) -> tuple[list[str], int]:
+        """Note a better spelling for a word nobody wrote; returns (stems to fuzzy-match,
+        edits away)."""
+        # A word the index has and a real English word ("smell" is not a typo of "spell")
+        # are never corrected or fuzzy-matched: a suggestion must find clearly more.
+        if self.df("words", token.word) or is_english(token.word):
+            return [], 0
+        if self._known(token):
+            # The stem already matches ("emergancy" finds "emergency"): nothing more to
+            # find, but the right spelling is worth showing if another word gets a fix.
+            near = self.spelling.near(token.word, 1) if max_edits(token.word) else {}
+            same = sorted(w for w in near if stem(w) == token.stem)
+            if same:
+                plan.respellings[token] = same[0]
+            return [], 0
         return self._correct(token, plan)
 
     def _prefix_stems(self, prefix: str, exclude: str) -> list[str]:
@@ -227,16 +381,15 @@ class QueryPlanner:
         ranked = sorted(best, key=lambda s: (-best[s], s))
         return ranked[: PREFIX_STEMS.get(len(prefix), 8)]
 
-    def _correct(self, token: Token, plan: Plan, same_stem: bool = False) -> list[str]:
-        """Record the likeliest spelling of an unknown word; return stems to fuzzy-match."""
-        maxdist = min(max_edits(token.word), 1 if same_stem else 2)
+    def _correct(self, token: Token, plan: Plan) -> tuple[list[str], int]:
+        """Record the likeliest spelling of an unknown word; returns (stems to fuzzy-match,
+        edits away)."""
+        maxdist = max_edits(token.word)
         near = self.spelling.near(token.word, maxdist) if maxdist else {}
-        if same_stem:
-            near = {w: d for w, d in near.items() if stem(w) == token.stem}
         if not near:
-            return []
+            return [], 0
         closest = min(near.values())
-        df = self.reader.doc_frequency
+        df = self.df
         ranked = sorted(
             (w for w, d in near.items() if d == closest), key=lambda w: (-df("words", w), w)
         )
@@ -245,267 +398,19 @@ class QueryPlanner:
         for w in ranked:
             if stem(w) not in stems:
                 stems.append(stem(w))
-        return stems[:FUZZY_STEMS]
-
-
-# ----- scoring --------------------------------------------------------------------
-
-
-class FieldLengths:
-    """Per-segment field lengths for BM25, read once per process (segments are immutable)."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], bytes] = {}
-
-    def sync(self, reader: IndexReader) -> None:
-        """Forget segments the reader no longer has (merged away)."""
-        segments = (leaf.segment() for leaf, _ in reader.leaf_readers())
-        live = {segment.segment_id() for segment in segments if segment is not None}
-        self._cache = {k: v for k, v in self._cache.items() if k[0] in live}
-
-    def of(self, leaf: IndexReader, fieldname: str) -> bytes:
-        """One whoosh length byte per document of the segment."""
-        key = (leaf.segment().segment_id(), fieldname)
-        if key not in self._cache:
-            try:  # one read of the raw column instead of a lookup per document
-                column = leaf._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-                raw = column._dbfile.get(column._basepos, column._count)
-            except Exception:  # noqa: BLE001 - slower public route if internals moved
-                docs = range(leaf.doc_count_all())
-                raw = bytes(length_to_byte(leaf.doc_field_length(d, fieldname)) for d in docs)
-            self._cache[key] = raw + bytes(max(0, leaf.doc_count_all() - len(raw)))
-        return self._cache[key]
-
-
-class Scorer:
-    """BM25 scoring term-at-a-time over whole posting lists."""
-
-    # Whoosh's own matchers cost ~40 us per matching document in Python, and phrase or
-    # coordination queries disable its block skipping (measured: p95 220 ms at 10,000
-    # documents). Reading each posting list once as arrays and summing scores in a dict
-    # is ~10x cheaper, gives exact totals and lets a word's alternatives (synonyms,
-    # prefixes, typos) count once, at their best.
-
-    def __init__(self, searcher: Searcher, lengths: FieldLengths) -> None:
-        self.searcher = searcher
-        self.reader = searcher.reader()
-        self.lengths = lengths
-        self.doc_count = self.reader.doc_count_all()
-        self.leaves = list(self.reader.leaf_readers())
-
-    def run(self, plan: Plan, allowed: set[int] | None, limit: int) -> tuple[int, list]:
-        """(number of matching documents, top ``limit`` (score, docnum) pairs)."""
-        totals: dict[int, float] = {}
-        matched: dict[int, int] = {}
-        required: set[int] | None = None
-        for clause in plan.clauses:
-            scores = self.clause(clause)
-            if clause.required:
-                required = set(scores) if required is None else required & scores.keys()
-            for doc, score in scores.items():
-                totals[doc] = totals.get(doc, 0.0) + score
-                matched[doc] = matched.get(doc, 0) + 1
-        docs = totals.keys() if required is None else required
-        if allowed is not None:
-            docs = [d for d in docs if d in allowed]
-        n = len(plan.clauses)
-        # Coordination: a document with every word beats one with a few, all else equal.
-        ranked = ((totals[d] * matched[d] / n, -d) for d in docs)
-        top = heapq.nlargest(limit, ranked)
-        return len(docs), [(score, -neg) for score, neg in top]
-
-    def clause(self, clause: Clause) -> dict[int, float]:
-        """doc -> score of the best alternative plus a little of the others."""
-        best: dict[int, float] = {}
-        total: dict[int, float] = {}
-        for alt in clause.alternatives:
-            for doc, score in self.alternative(alt).items():
-                total[doc] = total.get(doc, 0.0) + score
-                if score > best.get(doc, 0.0):
-                    best[doc] = score
-        return {d: b + TIE_BREAK * (total[d] - b) for d, b in best.items()}
-
-    def alternative(self, alt: Alternative) -> dict[int, float]:
-        """doc -> score of one word (summed over fields) or one phrase (via shingles)."""
-        terms = alt.terms
-        if len(terms) == 1:
-            fields, keys = WORD_FIELDS, [terms[0]]
-        else:
-            fields = PAIR_FIELDS
-            keys = [f"{a}{PAIR_SEP}{b}" for a, b in zip(terms, terms[1:], strict=False)]
-        out: dict[int, float] = {}
-        for fieldname, (boost, b) in fields.items():
-            scores: dict[int, float] | None = None
-            for key in keys:
-                part = self.term(fieldname, key, boost * alt.weight, b)
-                if scores is None:
-                    scores = part
-                else:  # every pair of a phrase must be present
-                    scores = {d: s + part[d] for d, s in scores.items() if d in part}
-                if not scores:
-                    break
-            for doc, score in (scores or {}).items():
-                out[doc] = out.get(doc, 0.0) + score
-        return out
-
-    def term(self, fieldname: str, text: str, boost: float, b: float) -> dict[int, float]:
-        """doc -> BM25 score of one term in one field."""
-        btext = text.encode("utf-8")
-        df = self.reader.doc_frequency(fieldname, btext)
-        if not df:
-            return {}
-        n = self.doc_count
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        avgdl = (self.reader.field_length(fieldname) / n) or 1.0
-        scale, k_base, k_len = boost * idf * (K1 + 1), K1 * (1 - b), K1 * b / avgdl
-        lengths_of = _LENGTHS
-        out: dict[int, float] = {}
-        for leaf, offset in self.leaves:
-            ids, weights = _postings(leaf, fieldname, btext)
-            if not ids:
-                continue
-            lengths = self.lengths.of(leaf, fieldname)
-            deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
-            for doc, tf in zip(ids, weights, strict=False):
-                if deleted and doc in deleted:
-                    continue
-                norm = k_base + k_len * lengths_of[lengths[doc]]
-                out[offset + doc] = scale * tf / (tf + norm)
-        return out
-
-
-def _postings(leaf: IndexReader, fieldname: str, btext: bytes) -> tuple[array, array]:
-    """All (docnum, term frequency) postings of a term in one segment, deletions included."""
-    ids, weights = array("I"), array("f")
-    try:
-        m = leaf.postings(fieldname, btext)
-    except TermNotFound:
-        return ids, weights
-    if isinstance(m, FilterMatcher):  # deletions: the caller skips them itself
-        m = m.child
-    if isinstance(m, W3LeafMatcher):
-        # Whole blocks at a time: one unpickle per block instead of calls per posting.
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            weights.extend(m._weights)
-            m._next_block()
-    else:
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            m.next()
-    return ids, weights
+        return stems[:FUZZY_STEMS], closest
 
 
 def suggestion_for(parsed: ParsedQuery, plan: Plan) -> str | None:
     """The query with each unknown word replaced by its likeliest spelling, if that differs."""
     if not plan.corrections:
         return None
+    fixes = {**plan.respellings, **plan.corrections}
     text = parsed.text
     pieces, pos = [], 0
-    for token in sorted(plan.corrections, key=lambda t: t.start):
-        pieces += [text[pos : token.start], plan.corrections[token]]
+    for token in sorted(fixes, key=lambda t: t.start):
+        pieces += [text[pos : token.start], fixes[token]]
         pos = token.end
     pieces.append(text[pos:])
     suggestion = " ".join("".join(pieces).split())
     return suggestion if suggestion.lower() != " ".join(text.split()).lower() else None
-
-
-# ----- snippets -------------------------------------------------------------------
-
-_SPACE_RE = re.compile(r"\s+")
-
-
-def _stem_pattern(stems: Iterable[str]) -> re.Pattern[str] | None:
-    """A regex for words that may stem to one of ``stems`` (each hit is checked after)."""
-    # Porter turns a final "y" into "i" (happy -> happi): match on what precedes it.
-    heads = {s[:-1] if s.endswith("i") and len(s) > 2 else s for s in stems}
-    if not heads:
-        return None
-    alternation = "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternation})\w*", re.IGNORECASE)
-
-
-def _adjacent(text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
-    """Whether only punctuation or stop words separate two matched words."""
-    gap = text[a[1] : b[0]]
-    return all(w.lower() in STOP_WORDS for w in TOKEN_RE.findall(gap))
-
-
-def _spans(text: str, wanted: set[Terms], cap: int = 40) -> list[tuple[int, int]]:
-    """Character spans of matched words; words of a phrase count only inside the phrase."""
-    singles = {t[0] for t in wanted if len(t) == 1}
-    phrases = [t for t in wanted if len(t) > 1]
-    stems = singles.union(*phrases)
-    pattern = _stem_pattern(stems)
-    if pattern is None:
-        return []
-    found: list[tuple[int, int, str]] = []
-    for m in pattern.finditer(text):
-        s = stem(m.group().lower())
-        if s in stems:
-            found.append((m.start(), m.end(), s))
-            if len(found) >= cap * 2:  # enough to pick a good window; stop early
-                break
-    keep = {i for i, f in enumerate(found) if f[2] in singles}
-    for phrase in phrases:
-        n = len(phrase)
-        for i in range(len(found) - n + 1):
-            run = found[i : i + n]
-            if tuple(f[2] for f in run) == phrase and all(
-                _adjacent(text, run[k], run[k + 1]) for k in range(n - 1)
-            ):
-                keep.update(range(i, i + n))
-    return [found[i][:2] for i in sorted(keep)][:cap]
-
-
-def _best_window(text: str, spans: list[tuple[int, int]], width: int) -> int:
-    """Start of the window showing the most distinct matched words (earliest on ties)."""
-    best_start, best_score = spans[0][0], -1
-    for i, (start, _end) in enumerate(spans):
-        inside = [text[s:e].lower() for s, e in spans[i:] if e <= start + width - 40]
-        score = len(set(inside)) * 10 + len(inside)
-        if score > best_score:
-            best_start, best_score = start, score
-    return best_start
-
-
-def _window(text: str, start: int, width: int) -> tuple[int, int]:
-    """A window of about ``width`` characters from a little before ``start``, on word ends."""
-    # Start a little before the match, but never leave unused room at the end.
-    begin = max(0, min(start - 40, len(text) - width))
-    if begin > 0:
-        space = text.find(" ", begin, start)
-        begin = space + 1 if space != -1 else begin
-    end = min(len(text), begin + width)
-    if end < len(text):
-        space = text.rfind(" ", begin + width // 2, end)
-        end = space if space != -1 else end
-    return begin, end
-
-
-def _render(text: str, begin: int, end: int, spans: list[tuple[int, int]]) -> str:
-    out, pos = [], begin
-    for s, e in spans:
-        if s >= pos and e <= end:
-            out += [html.escape(text[pos:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
-            pos = e
-    out.append(html.escape(text[pos:end]))
-    return (
-        ("\u2026 " if begin else "") + "".join(out).strip() + (" \u2026" if end < len(text) else "")
-    )
-
-
-def make_snippet(body: str, summary: str, wanted: set[Terms], width: int = SNIPPET_CHARS) -> str:
-    """Escaped HTML around the best match in the body (else summary), matches in <mark>."""
-    body = _SPACE_RE.sub(" ", body or "").strip()
-    summary = _SPACE_RE.sub(" ", summary or "").strip()
-    for text in (body, summary):
-        spans = _spans(text, wanted)
-        if spans:
-            begin, end = _window(text, _best_window(text, spans, width), width)
-            return _render(text, begin, end, spans)
-    text = body or summary
-    return _render(text, *_window(text, 0, width), [])

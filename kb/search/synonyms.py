@@ -70,19 +70,44 @@ def normalise_terms(text: str) -> Terms:
 # ----- synonyms -------------------------------------------------------------------
 
 
+def _forms(raw: str) -> tuple[Terms, Terms | None]:
+    """(how a term is matched in a query, how it is searched for or None) for one term.
+
+    Stop words count when matching ("packed in", "when do you shut"), since the index has
+    none they are left out when searching. A term that is one word plus stop words, or has
+    several stop words, is only recognised in queries: "packed in" searched as "pack", or
+    "what time do you close" as "time close", would find the wrong things.
+    """
+    words = [m.group().lower() for m in TOKEN_RE.finditer(raw)]
+    words = [w for w in words if len(w) <= MAX_WORD_CHARS]
+    typed = tuple(stem(w) for w in words)
+    content = tuple(stem(w) for w in words if w not in STOP_WORDS)
+    stops = len(typed) - len(content)
+    searchable = bool(content) and (stops == 0 or (stops == 1 and len(content) >= 2))
+    return typed, content if searchable else None
+
+
 def parse_synonyms(text: str) -> dict[Terms, list[Terms]]:
     """Map each normalised term to the other terms of every group it appears in."""
+    # Keys are what a query may contain (as typed, and without its stop words when that
+    # is still a phrase); values are what to search for instead.
     table: dict[Terms, list[Terms]] = {}
     for line in text.splitlines():
-        group: list[Terms] = []
+        group: list[tuple[Terms, Terms | None]] = []
         for raw in line.split("#", 1)[0].split(","):
-            terms = normalise_terms(raw)
+            typed, searched = _forms(raw)
             # A term made only of stop words (or punctuation) can never match anything.
-            if terms and terms not in group:
-                group.append(terms)
-        for terms in group if len(group) > 1 else ():
-            others = table.setdefault(terms, [])
-            others.extend(t for t in group if t != terms and t not in others)
+            if normalise_terms(raw) and (typed, searched) not in group:
+                group.append((typed, searched))
+        if len(group) < 2:
+            continue
+        for typed, searched in group:
+            others = [s for _, s in group if s is not None and s != searched]
+            for key in {typed, searched} - {None}:
+                entry = table.setdefault(key, [])
+                entry.extend(t for t in others if t != key and t not in entry)
+                if not entry:
+                    del table[key]
     return table
 
 

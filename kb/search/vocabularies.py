@@ -14,9 +14,9 @@ from flask import Flask, current_app
 
 from kb.extensions import db
 from kb.models import AuditLog, SearchVocabulary, User, utcnow
+from kb.search.english import is_common_english
 from kb.search.intent import Match, Recogniser, VocabularyError, parse_vocabulary
 from kb.search.synonyms import Synonyms
-from kb.search.wordlist import is_english_word
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ def _live() -> LiveVocabularies:
 def _compile(name: str, text: str) -> Recogniser | None:
     """A recogniser for stored text, or None (logged) if it cannot be used."""
     try:
-        return Recogniser(parse_vocabulary(text), is_english_word)
+        return Recogniser(parse_vocabulary(text), is_common_english)
     except VocabularyError as error:  # stored text is validated; a bad default is a bug
         log.error("Vocabulary %s cannot be used: %s", name, error)
         return None
