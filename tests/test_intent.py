@@ -33,6 +33,7 @@ CRISIS = phrasings("crisis")
 EMERGENCY = phrasings("emergency")
 # Red-team sets written before reading the vocabularies (see the files' headers).
 CRISIS_HOLDOUT = phrasings("crisis", "holdout")
+EMERGENCY_HOLDOUT = phrasings("emergency", "holdout")
 
 
 def test_the_lists_are_big_enough():
@@ -78,8 +79,18 @@ def test_the_held_out_crisis_set_is_recognised_and_no_ordinary_query(crisis):
     assert not false_alarms, false_alarms
 
 
+def test_the_held_out_hazards_are_recognised_and_no_ordinary_repair(emergency):
+    kinds = [kind for kind, _ in EMERGENCY_HOLDOUT]
+    assert kinds.count("emergency") >= 40 and kinds.count("ordinary") >= 40
+    missed = [t for k, t in EMERGENCY_HOLDOUT if k == "emergency" and emergency.match(t) is None]
+    false_alarms = [(t, emergency.match(t).pattern) for k, t in EMERGENCY_HOLDOUT
+                    if k == "ordinary" and emergency.match(t) is not None]
+    assert not missed, missed
+    assert not false_alarms, false_alarms
+
+
 def test_hazards_are_not_crises(crisis):
-    assert [t for _, t in EMERGENCY if crisis.match(t)] == []
+    assert [t for _, t in EMERGENCY + EMERGENCY_HOLDOUT if crisis.match(t)] == []
 
 
 @pytest.mark.parametrize(("query", "words"), [
