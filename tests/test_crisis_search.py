@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from kb.extensions import db
 from kb.models import SearchLog
-from tests.test_intent import CRISIS, EMERGENCY
+from tests.test_intent import CRISIS, CRISIS_HOLDOUT, EMERGENCY, EMERGENCY_HOLDOUT
 
 BANNER = "Caller at risk? Open the crisis protocol"
 
@@ -20,7 +20,7 @@ def api(client, query: str, **params) -> dict:
 
 def test_every_crisis_phrasing_puts_the_protocol_first(agent_client):
     wrong = []
-    for kind, text in CRISIS:
+    for kind, text in CRISIS + CRISIS_HOLDOUT:
         data = api(agent_client, text)
         first = data["results"][0]["slug"] if data["results"] else None
         if kind == "crisis" and (data["crisis"] is not True or first != "crisis-self-harm"):
@@ -32,7 +32,7 @@ def test_every_crisis_phrasing_puts_the_protocol_first(agent_client):
 
 def test_every_hazard_puts_the_emergency_guidance_first(agent_client):
     wrong = []
-    for kind, text in EMERGENCY:
+    for kind, text in EMERGENCY + EMERGENCY_HOLDOUT:
         data = api(agent_client, text)
         first = data["results"][0]["slug"] if data["results"] else None
         if kind == "emergency" and (data["emergency"] is not True

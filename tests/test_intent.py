@@ -13,10 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
 
-def phrasings(name: str) -> list[tuple[str, str]]:
+def phrasings(name: str, suffix: str = "phrasings") -> list[tuple[str, str]]:
     """(kind, text) pairs from a tests/data phrasings file."""
     pairs = []
-    for line in (DATA / f"{name}_phrasings.txt").read_text(encoding="utf-8").splitlines():
+    for line in (DATA / f"{name}_{suffix}.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             kind, text = line.split(":", 1)
             pairs.append((kind.strip(), text.strip()))
@@ -31,6 +31,9 @@ def shipped(name: str) -> Recogniser:
 
 CRISIS = phrasings("crisis")
 EMERGENCY = phrasings("emergency")
+# Red-team sets written before reading the vocabularies (see the files' headers).
+CRISIS_HOLDOUT = phrasings("crisis", "holdout")
+EMERGENCY_HOLDOUT = phrasings("emergency", "holdout")
 
 
 def test_the_lists_are_big_enough():
@@ -66,8 +69,28 @@ def test_every_hazard_is_recognised_and_no_ordinary_repair(emergency):
     assert not false_alarms, false_alarms
 
 
+def test_the_held_out_crisis_set_is_recognised_and_no_ordinary_query(crisis):
+    kinds = [kind for kind, _ in CRISIS_HOLDOUT]
+    assert kinds.count("crisis") >= 120 and kinds.count("ordinary") >= 120
+    missed = [t for k, t in CRISIS_HOLDOUT if k == "crisis" and crisis.match(t) is None]
+    false_alarms = [(t, crisis.match(t).pattern) for k, t in CRISIS_HOLDOUT
+                    if k == "ordinary" and crisis.match(t) is not None]
+    assert not missed, missed
+    assert not false_alarms, false_alarms
+
+
+def test_the_held_out_hazards_are_recognised_and_no_ordinary_repair(emergency):
+    kinds = [kind for kind, _ in EMERGENCY_HOLDOUT]
+    assert kinds.count("emergency") >= 40 and kinds.count("ordinary") >= 40
+    missed = [t for k, t in EMERGENCY_HOLDOUT if k == "emergency" and emergency.match(t) is None]
+    false_alarms = [(t, emergency.match(t).pattern) for k, t in EMERGENCY_HOLDOUT
+                    if k == "ordinary" and emergency.match(t) is not None]
+    assert not missed, missed
+    assert not false_alarms, false_alarms
+
+
 def test_hazards_are_not_crises(crisis):
-    assert [t for _, t in EMERGENCY if crisis.match(t)] == []
+    assert [t for _, t in EMERGENCY + EMERGENCY_HOLDOUT if crisis.match(t)] == []
 
 
 @pytest.mark.parametrize(("query", "words"), [
