@@ -117,6 +117,7 @@ def _seed_reference_data() -> None:
     from kb.tools.duedates.services import seed_standards
 
     helplines, standards = seed_helplines(), seed_standards()
+    db.session.commit()
     if helplines or standards:
         click.echo(f"Reference data: {helplines} helpline(s), {standards} response "
                    "standard(s) loaded.")
@@ -198,6 +199,7 @@ def create_user_command(
     _require_schema()
     try:
         user = create_user(username, password, role=role, display_name=display_name, team=team)
+        db.session.commit()
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.username} ({user.role}).")
@@ -214,6 +216,7 @@ def set_password_command(username: str, password: str) -> None:
     _require_schema()
     try:
         user = change_password(username, password)
+        db.session.commit()
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"New password set for {user.username}; their other sessions have ended.")
@@ -230,6 +233,7 @@ def deactivate_user_command(username: str, reactivate: bool) -> None:
     _require_schema()
     try:
         user = set_active(username, reactivate)
+        db.session.commit()
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     state = "can sign in again" if reactivate else "is deactivated and signed out everywhere"
@@ -247,6 +251,7 @@ def create_token_command(username: str, name: str) -> None:
     _require_schema()
     try:
         token = create_token(username, name)
+        db.session.commit()
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(token)
@@ -262,5 +267,6 @@ def seed_demo() -> None:
     if not current_app.config["KB_ALLOW_DEMO_ACCOUNTS"]:
         raise click.ClickException("Demo accounts are refused when KB_ENV=production.")
     created = seed_demo_accounts()
+    db.session.commit()
     names = ", ".join(name for name, *_ in DEMO_ACCOUNTS)
     click.echo(f"Demo accounts ready ({names}); {len(created)} new.")

@@ -1,4 +1,5 @@
-"""Error pages for people and JSON errors for the API."""
+"""Error pages for people and JSON errors for the API; domain errors from kb.core.errors
+that no view handles map to 404/403/400/409."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from kb.core.errors import Invalid, NotAllowed, NotFound, Stale
+
 MESSAGES = {
     400: "The request could not be understood.",
     401: "Please sign in to continue.",
     403: "Your role does not allow this. Ask a manager if you need access.",
     404: "There is no page here. Try searching for what you need.",
     405: "That action is not allowed here.",
+    409: "Someone else changed this while you were working on it. Reload and try again.",
     413: "That upload is too large.",
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. The error has been logged.",
@@ -54,6 +58,7 @@ def _slug(code: int) -> str:
         403: "forbidden",
         404: "not_found",
         405: "method_not_allowed",
+        409: "conflict",
         413: "too_large",
         429: "too_many_requests",
         500: "server_error",
@@ -67,6 +72,22 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
         return error_response(400, CSRF_MESSAGE)
+
+    @app.errorhandler(NotFound)
+    def not_found(_error: NotFound):
+        return error_response(404)
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(_error: NotAllowed):
+        return error_response(403)
+
+    @app.errorhandler(Invalid)
+    def invalid(error: Invalid):
+        return error_response(400, error.message)
+
+    @app.errorhandler(Stale)
+    def stale(_error: Stale):
+        return error_response(409)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

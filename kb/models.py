@@ -89,6 +89,19 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+class VersionColumns:
+    """The columns every immutable version table shares (articles', call scripts')."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    markdown: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    change_summary: Mapped[str] = mapped_column(String(500), default="")
+
+
 class Article(db.Model):
     __tablename__ = "articles"
 
@@ -122,22 +135,14 @@ class Article(db.Model):
         return f"<Article {self.slug}>"
 
 
-class ArticleVersion(db.Model):
+class ArticleVersion(VersionColumns, db.Model):
     """One immutable version of an article: what an agent reads and signs."""
 
     __tablename__ = "article_versions"
     __table_args__ = (UniqueConstraint("article_id", "number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
-    number: Mapped[int]
-    title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
-    markdown: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    change_summary: Mapped[str] = mapped_column(String(500), default="")
     material: Mapped[bool] = mapped_column(default=True)
 
     article: Mapped[Article] = relationship(
@@ -186,9 +191,13 @@ class AuditLog(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(String(200), default="")
+    target: Mapped[str] = mapped_column(String(200), default="")  # a readable label
+    target_type: Mapped[str] = mapped_column(String(40), default="")  # e.g. "helpline"
+    target_id: Mapped[str] = mapped_column(String(120), default="")  # its id, as text
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (db.Index("ix_audit_log_target", "target_type", "target_id"),)
 
 
 class CallScript(db.Model):
@@ -226,22 +235,14 @@ class CallScript(db.Model):
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
 
 
-class CallScriptVersion(db.Model):
+class CallScriptVersion(VersionColumns, db.Model):
     """One immutable version of a call script's source."""
 
     __tablename__ = "call_script_versions"
     __table_args__ = (UniqueConstraint("script_id", "number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     script_id: Mapped[int] = mapped_column(ForeignKey("call_scripts.id"), index=True)
-    number: Mapped[int]
-    title: Mapped[str] = mapped_column(String(200))
-    markdown: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))
     cited_slugs: Mapped[list[str]] = mapped_column(JSON, default=list)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    change_summary: Mapped[str] = mapped_column(String(500), default="")
 
     script: Mapped[CallScript] = relationship(
         back_populates="versions", foreign_keys=[script_id]

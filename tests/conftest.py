@@ -152,8 +152,14 @@ def app(tmp_path):
     app = build_app(tmp_path)
     with app.app_context():
         from kb.auth.services import seed_demo_accounts
+        from kb.crisis.services import seed_helplines
+        from kb.tools.duedates.services import seed_standards
 
+        # What `make run` (`flask import-content`, `flask seed-demo`) leaves behind.
         seed_demo_accounts()
+        seed_helplines()
+        seed_standards()
+        db.session.commit()
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -200,6 +206,7 @@ def make_user(app):
     def make(username: str, role: str = "agent", **kwargs):
         with app.app_context():
             user = create_user(username, "pw-" + username, role=role, **kwargs)
+            db.session.commit()
             return user.id
 
     return make
@@ -216,8 +223,13 @@ def shipped_app(tmp_path_factory):
         from kb.articles.services import import_articles
         from kb.auth.services import seed_demo_accounts
         from kb.callscripts.services import import_scripts
+        from kb.crisis.services import seed_helplines
+        from kb.tools.duedates.services import seed_standards
 
         seed_demo_accounts()
+        seed_helplines()
+        seed_standards()
+        db.session.commit()
         report = import_articles(base / "articles")
         assert report.ok, [str(e) for e in report.errors]
         report = import_scripts(base / "scripts")

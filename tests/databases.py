@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -163,7 +164,22 @@ def drop_since(mark: int) -> None:
         return
     with _connect(server_url()) as connection:
         while len(_created) > mark:
-            connection.execute(f'DROP DATABASE IF EXISTS "{_created.pop()}" WITH (FORCE)')
+            _drop(connection, _created.pop())
+
+
+def _drop(connection, name: str, attempts: int = 20) -> None:
+    """DROP DATABASE, waiting out a server process (such as a vacuum worker, which our
+    role may not terminate) that is still attached to it."""
+    import psycopg
+
+    for attempt in range(attempts):
+        try:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 def drop_all() -> None:
@@ -175,5 +191,5 @@ def drop_all() -> None:
                                   (_prefix(),)).fetchall()
         template = os.environ.get("KB_TEST_PG_TEMPLATE")
         for (name,) in sorted(rows, key=lambda row: row[0] == template):
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop(connection, name)
     _created.clear()

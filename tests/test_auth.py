@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.auth.services import is_safe_next, role_required
+from kb.auth.services import is_safe_next
+from kb.core.permissions import role_required
 from tests.conftest import build_app, csrf_token, login
 
 

@@ -144,10 +144,12 @@ def _ensure_an_incident(app) -> None:
 
     with app.app_context():
         if db.session.get(CrisisIncident, 1) is None:
-            services.ensure_helplines()
+            services.seed_helplines()
+            db.session.commit()
             agent = db.session.scalar(db.select(User).filter_by(username="agent"))
             incidents.record_incident(
                 incidents.IncidentData(datetime(2026, 1, 15, 10), "Said they felt hopeless.",
                                        emergency_services_called=False, helpline_ids=(4,)),
                 agent,
             )
+            db.session.commit()

@@ -57,7 +57,8 @@ def agent(app):
 
 def helpline_id(app, name: str) -> int:
     with app.app_context():
-        services.ensure_helplines()
+        services.seed_helplines()
+        db.session.commit()
         return db.session.scalar(db.select(Helpline.id).filter_by(name=name))
 
 
@@ -437,7 +438,8 @@ def test_posts_without_csrf_are_rejected_and_change_nothing(app, manager):
 @pytest.mark.parametrize(("days", "warned"), [(181, True), (180, False), (10, False)])
 def test_stale_verification_warning_after_180_days(app, manager, days, warned):
     with app.app_context():
-        services.ensure_helplines()
+        services.seed_helplines()
+        db.session.commit()
         row = db.session.scalar(db.select(Helpline).filter_by(name="Samaritans"))
         row.last_verified = services.local_today() - timedelta(days=days)
         row.verified_by = "Old Manager"
@@ -464,7 +466,8 @@ def test_never_verified_helplines_are_flagged_for_managers_only(app, manager, ag
 def test_max_age_setting_is_honoured(tmp_path):
     app = build_app(tmp_path, KB_HELPLINE_MAX_AGE_DAYS=30)
     with app.app_context():
-        services.ensure_helplines()
+        services.seed_helplines()
+        db.session.commit()
         today = services.local_today()
         rows = db.session.scalars(db.select(Helpline)).all()
         for row in rows:
@@ -478,7 +481,8 @@ def test_max_age_setting_is_honoured(tmp_path):
 
 def test_services_check_the_role_again(app):
     with app.app_context():
-        services.ensure_helplines()
+        services.seed_helplines()
+        db.session.commit()
         agent_user = db.session.scalar(db.select(User).filter_by(username="agent"))
         with pytest.raises(services.NotAllowed):
             services.verify_helpline(1, agent_user)

@@ -103,8 +103,10 @@ def test_interval_comes_from_the_setting(tmp_path):
     app = build_app(tmp_path, KB_HOLD_CHECKIN_SECONDS=60)
     with app.app_context():
         from kb.auth.services import seed_demo_accounts
+        from kb.extensions import db
 
         seed_demo_accounts()
+        db.session.commit()
     client = app.test_client()
     login(client, "agent")
     page = client.get("/tools/hold").get_data(as_text=True)

@@ -202,8 +202,10 @@ def test_import_with_an_unwritable_index_says_so_keeps_the_change_and_indexes_it
     client = app.test_client()
     with app.app_context():
         from kb.auth.services import seed_demo_accounts
+        from kb.extensions import db
 
         seed_demo_accounts()
+        db.session.commit()
     login(client, "agent")
     assert client.get("/api/search?q=zebrafob").get_json()["total"] == 1
     assert client.get("/api/search?q=stolen&kind=script").get_json()["total"] == 1

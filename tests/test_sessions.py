@@ -83,8 +83,10 @@ def test_remember_me_lasts_fourteen_days_unless_configured(app, tmp_path):
     other = build_app(tmp_path / "other", REMEMBER_COOKIE_DURATION=timedelta(days=3))
     with other.app_context():
         from kb.auth.services import seed_demo_accounts
+        from kb.extensions import db
 
         seed_demo_accounts()
+        db.session.commit()
     assert (_remember_expiry(other.test_client()) - datetime.now(UTC)).days in (2, 3)
 
 

@@ -31,8 +31,10 @@ def voc_app(tmp_path):
                   category="Safeguarding", body="Stay on the line.")
     with app.app_context():
         from kb.auth.services import seed_demo_accounts
+        from kb.extensions import db
 
         seed_demo_accounts()
+        db.session.commit()
     result = app.test_cli_runner().invoke(args=["import-content"])
     assert result.exit_code == 0, result.output
     assert "Search vocabularies: 3 loaded" in result.output

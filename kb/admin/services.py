@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kb.core.permissions import require
 from kb.extensions import db
-from kb.models import CrisisIncident
+from kb.models import CrisisIncident, User
 
 
 @dataclass
@@ -31,3 +32,12 @@ def dashboard() -> Dashboard:
         incidents_unreviewed=unreviewed or 0,
         standards=len(list_standards()),
     )
+
+
+def save_vocabulary(name: str, text: str, user: User | None) -> int:
+    """A manager's edit of a search vocabulary (raises NotAllowed for anyone else, and
+    VocabularyInvalid); returns the lines changed. The caller commits."""
+    from kb.search.vocabularies import save_vocabulary as store
+
+    require(user, "manager", "Only managers can change the search vocabularies.")
+    return store(name, text, user)

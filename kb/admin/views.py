@@ -9,8 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import TextAreaField
 
 from kb.admin import bp
-from kb.admin.services import dashboard
-from kb.auth.services import role_required
+from kb.admin.services import dashboard, save_vocabulary
+from kb.core.permissions import role_required
 from kb.extensions import db
 from kb.search.vocabularies import (
     LABELS,
@@ -18,7 +18,6 @@ from kb.search.vocabularies import (
     VocabularyInvalid,
     get_vocabulary,
     refresh,
-    save_vocabulary,
     vocabulary_text,
 )
 

@@ -13,12 +13,14 @@ from sqlalchemy.orm import joinedload
 from kb.content.importing import ImportReport, import_folder
 from kb.content.loader import ParsedArticle, parse_article
 from kb.content.render import Rendered, render_markdown
+from kb.core.clock import local_today
+from kb.core.errors import NotFound
+from kb.core.versioning import publish
 from kb.extensions import db
-from kb.localtime import local_today
-from kb.models import Article, ArticleVersion, AuditLog, User, sha256_text, utcnow
+from kb.models import Article, ArticleVersion, User, utcnow
 
 
-class ArticleNotFound(LookupError):
+class ArticleNotFound(NotFound):
     """No article has this slug."""
 
 
@@ -65,44 +67,19 @@ def save_version(
     article.review_cycle_months = parsed.review_cycle_months
     article.source_path = parsed.path or article.source_path
 
-    current = article.current_version
-    body_sha = sha256_text(parsed.body)
-    if current is not None and (current.sha256, current.title, current.summary) == (
-        body_sha,
-        parsed.title,
-        parsed.summary,
-    ):
+    if article.id is None:
+        db.session.flush()  # the audit row names the article by id
+    version, created = publish(
+        article, parsed.body, author, change_summary or parsed.change_summary, material,
+        version_class=ArticleVersion, action="article.version",
+        fields={"title": parsed.title, "summary": parsed.summary, "material": material},
+        compare=("title", "summary"), source=parsed.path,
+    )
+    if not created:
         if db.session.is_modified(article):
             article.updated_at = utcnow()
         return article, False
-
-    number = (current.number if current else 0) + 1
-    version = ArticleVersion(
-        article=article,
-        number=number,
-        title=parsed.title,
-        summary=parsed.summary,
-        markdown=parsed.body,
-        sha256=body_sha,
-        author=author,
-        change_summary=change_summary or parsed.change_summary
-        or ("First version" if number == 1 else "Updated"),
-        material=material,
-        created_at=utcnow(),
-    )
-    db.session.add(version)
-    db.session.flush()
-    article.current_version = version
-    article.updated_at = version.created_at
     article.next_review_date = add_months(version.created_at.date(), parsed.review_cycle_months)
-    db.session.add(
-        AuditLog(
-            user_id=author.id if author else None,
-            action="article.version",
-            target=parsed.slug,
-            detail={"version": number, "sha256": body_sha, "source": parsed.path},
-        )
-    )
     return article, True
 
 

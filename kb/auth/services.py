@@ -1,4 +1,6 @@
-"""Account rules: authentication, roles, API tokens, safe redirects."""
+"""Account rules: login wiring, authentication, API tokens, safe redirects.
+
+Role checks live in ``kb.core.permissions``."""
 
 from __future__ import annotations
 
@@ -7,10 +9,10 @@ import math
 import secrets
 import time
 from datetime import timedelta
-from functools import cache, wraps
+from functools import cache
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from limits import parse as parse_limit
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,6 +44,7 @@ def init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.before_request(_require_login)
+    app.after_request(_record_token_use)
 
 
 MAX_ID = 2**31 - 1  # the largest id the database holds (INTEGER in PostgreSQL)
@@ -87,25 +90,6 @@ def _require_login():
     return None
 
 
-def role_required(role: str):
-    """View decorator: the signed-in user must hold ``role`` or a higher one."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if not current_user.has_role(role):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
@@ -118,17 +102,10 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def end_sessions(user: User) -> bool:
-    """Sign a user out everywhere (every session and remember-me cookie); False if the
-    database refused the change, in which case only this browser's cookie is cleared."""
+def end_sessions(user: User) -> None:
+    """Sign a user out everywhere (every session and remember-me cookie); the caller
+    commits."""
     user.end_sessions()
-    try:
-        db.session.commit()
-        return True
-    except SQLAlchemyError:
-        db.session.rollback()
-        current_app.logger.warning("Could not end the sessions of %s", user.username)
-        return False
 
 
 def _find_user(username: str) -> User:
@@ -145,7 +122,6 @@ def change_password(username: str, password: str) -> User:
         raise AccountError("Passwords must be at least 4 characters.")
     user = _find_user(username)
     user.set_password(password)
-    db.session.commit()
     return user
 
 
@@ -155,7 +131,6 @@ def set_active(username: str, active: bool) -> User:
     if user.active != active:
         user.active = active
         user.end_sessions()  # reactivating must not revive a session from before
-        db.session.commit()
     return user
 
 
@@ -230,7 +205,7 @@ def create_user(
     user = User(username=username, display_name=display_name or username, role=role, team=team)
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -241,26 +216,38 @@ def create_token(username: str, name: str = "") -> str:
         raise AccountError(f"No active user called {username!r}.")
     token = "kb_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user=user, name=name, token_hash=_hash_token(token)))
-    db.session.commit()
+    db.session.flush()
     return token
 
 
 def user_for_token(token: str) -> User | None:
-    """The active user owning an unrevoked token, or None."""
+    """The active user owning an unrevoked token, or None; notes the use (no write here)."""
     row = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_hash_token(token)))
     if row is None or row.revoked or not row.user.active:
         return None
     now = utcnow()
     # Record use at most once a minute: a write on every API call would serialise them.
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
-        try:
-            db.session.commit()
-        except SQLAlchemyError:
-            # Bookkeeping only: a read-only database must not refuse the request.
-            db.session.rollback()
-            return db.session.get(User, row.user_id)
+        g.kb_token_used = row.id
     return row.user
+
+
+def _record_token_use(response):
+    """After the view: store when a token was last used, as its own small write."""
+    token_id = g.pop("kb_token_used", None)
+    if token_id is None:
+        return response
+    # Anything the view left uncommitted is dropped first: only the bookkeeping is saved.
+    db.session.rollback()
+    try:
+        db.session.execute(
+            db.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow())
+        )
+        db.session.commit()
+    except SQLAlchemyError:
+        # Bookkeeping only: a read-only database must not refuse the request.
+        db.session.rollback()
+    return response
 
 
 def seed_demo_accounts() -> list[str]:
@@ -272,7 +259,7 @@ def seed_demo_accounts() -> list[str]:
                 username, DEMO_PASSWORD, role=role, display_name=display_name, team=team
             )
             created.append(username)
-    return created
+    return created  # the caller commits
 
 
 def _hash_token(token: str) -> str:

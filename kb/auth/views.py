@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from kb.auth import bp
 from kb.auth.forms import LoginForm
@@ -15,7 +16,7 @@ from kb.auth.services import (
     login_backoff,
     record_login_failure,
 )
-from kb.extensions import limiter
+from kb.extensions import db, limiter
 
 
 def _login_limit() -> str:
@@ -53,7 +54,15 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Sign the current user out, ending every session and remember-me cookie they hold."""
-    ended = end_sessions(current_user) if current_user.is_authenticated else True
+    ended = True
+    if current_user.is_authenticated:
+        end_sessions(current_user)
+        try:
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            current_app.logger.warning("Could not end the sessions of %s", current_user.username)
+            ended = False
     logout_user()
     if ended:
         flash("You are signed out.", "info")

@@ -12,11 +12,14 @@ from pathlib import Path
 
 from kb.content.loader import (
     MAX_CHARS,
-    SLUG_RE,
+    TAGS_MESSAGE,
     ContentError,
+    parse_tags,
     read_text,
+    slug_message,
     split_front_matter,
     too_long,
+    unknown_keys_message,
 )
 from kb.content.render import SLUG_LINK
 
@@ -183,13 +186,12 @@ def parse_script_text(
 
 
 def _front_matter(path, meta: dict, slug: str | None, errors: list) -> dict:
-    unknown = sorted(set(map(str, meta)) - FRONT_MATTER_KEYS)
+    unknown = unknown_keys_message(meta, FRONT_MATTER_KEYS)
     if unknown:
-        errors.append(ScriptError(path, f"unknown front matter key(s): {', '.join(unknown)}"))
+        errors.append(ScriptError(path, unknown))
     slug = slug or _meta_text(meta, "slug") or Path(str(path)).stem
-    if not SLUG_RE.match(slug):
-        errors.append(ScriptError(path, f"slug {slug!r} must be lower-case letters, digits "
-                                  "and hyphens"))
+    if slug_message(slug):
+        errors.append(ScriptError(path, slug_message(slug)))
     elif slug in RESERVED_SLUGS:
         errors.append(ScriptError(path, f"slug {slug!r} is reserved; choose another name"))
     title = _meta_text(meta, "title")
@@ -198,11 +200,9 @@ def _front_matter(path, meta: dict, slug: str | None, errors: list) -> dict:
     start = _meta_text(meta, "start")
     if not start:
         errors.append(ScriptError(path, "front matter has no start step: add 'start: <step id>'"))
-    tags = meta.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",")]
-    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
-        errors.append(ScriptError(path, "tags must be a list of words, e.g. [repairs, leak]"))
+    tags = parse_tags(meta.get("tags"))
+    if tags is None:
+        errors.append(ScriptError(path, TAGS_MESSAGE))
         tags = []
     for key in ("title", "category", "summary", "owner", "start", "change_summary"):
         value = meta.get(key)
@@ -217,7 +217,7 @@ def _front_matter(path, meta: dict, slug: str | None, errors: list) -> dict:
         "category": _meta_text(meta, "category") or "Call scripts",
         "summary": _meta_text(meta, "summary"),
         "start": start,
-        "tags": [str(t).strip() for t in tags if str(t).strip()],
+        "tags": tags,
         "owner": _meta_text(meta, "owner"),
         "change_summary": _meta_text(meta, "change_summary"),
     }

@@ -21,15 +21,17 @@ from kb.callscripts.format import (
 from kb.callscripts.walk import call_summary, choice_between, is_valid_path, shortest_path
 from kb.content.importing import ContentErrors, ImportReport, import_folder
 from kb.content.render import render_markdown
+from kb.core import audit
+from kb.core.errors import NotAllowed, NotFound  # noqa: F401  (NotAllowed re-exported)
+from kb.core.permissions import require
+from kb.core.versioning import publish
 from kb.extensions import db
 from kb.models import (
     Article,
     ArticleVersion,
-    AuditLog,
     CallScript,
     CallScriptVersion,
     User,
-    sha256_text,
     utcnow,
 )
 
@@ -38,11 +40,11 @@ SHORT_VALUE_CHARS = 200
 LONG_VALUE_CHARS = 2000
 
 
-class ScriptNotFound(LookupError):
+class ScriptNotFound(NotFound):
     """No call script has this slug."""
 
 
-class StepNotFound(LookupError):
+class StepNotFound(NotFound):
     """The script has no step with this id."""
 
 
@@ -52,10 +54,6 @@ class PathInvalid(ValueError):
     def __init__(self, path: list[str]):
         super().__init__("path does not match the script")
         self.path = path
-
-
-class NotAllowed(PermissionError):
-    """The user's role does not allow this."""
 
 
 @dataclass(frozen=True)
@@ -155,43 +153,23 @@ def save_script_version(
     script.owner = parsed.owner
     script.source_path = parsed.path or script.source_path
 
-    current = script.current_version
-    sha = sha256_text(parsed.source)
-    if current is not None and current.sha256 == sha:
+    if script.id is None:
+        db.session.flush()  # the audit row names the script by id
+    cited = parsed.cited_slugs
+    _version, created = publish(
+        script, parsed.source, author, parsed.change_summary,
+        version_class=CallScriptVersion, action="callscript.version",
+        fields={"title": parsed.title, "cited_slugs": cited}, source=parsed.path,
+    )
+    if not created:
         if db.session.is_modified(script):
             script.updated_at = utcnow()
         return script, False
-
-    number = (current.number if current else 0) + 1
-    cited = parsed.cited_slugs
-    version = CallScriptVersion(
-        script=script,
-        number=number,
-        title=parsed.title,
-        markdown=parsed.source,
-        sha256=sha,
-        cited_slugs=cited,
-        author_id=author.id if author else None,
-        change_summary=parsed.change_summary or ("First version" if number == 1 else "Updated"),
-        created_at=utcnow(),
-    )
-    db.session.add(version)
-    db.session.flush()
     reviewed = dict(script.reviewed_citations or {})
     for slug in cited:
         if slug not in reviewed and slug in current_articles:
             reviewed[slug] = current_articles[slug]
     script.reviewed_citations = {slug: reviewed[slug] for slug in cited if slug in reviewed}
-    script.current_version = version
-    script.updated_at = version.created_at
-    db.session.add(
-        AuditLog(
-            user_id=author.id if author else None,
-            action="callscript.version",
-            target=parsed.slug,
-            detail={"version": number, "sha256": sha, "source": parsed.path},
-        )
-    )
     return script, True
 
 
@@ -367,8 +345,7 @@ def scripts_needing_review() -> list[tuple[CallScript, list[ChangedCitation]]]:
 
 def mark_reviewed(slug: str, user: User) -> CallScript:
     """Record that a manager checked the script against its cited articles' current versions."""
-    if user is None or not user.is_authenticated or not user.has_role("manager"):
-        raise NotAllowed("Only managers can mark a script as reviewed.")
+    require(user, "manager", "Only managers can mark a script as reviewed.")
     script = get_script(slug)
     current = article_versions()
     before = dict(script.reviewed_citations or {})
@@ -376,17 +353,9 @@ def mark_reviewed(slug: str, user: User) -> CallScript:
     script.reviewed_citations = after
     script.reviewed_by_id = user.id
     script.reviewed_at = utcnow()
-    db.session.add(
-        AuditLog(
-            user_id=user.id,
-            action="callscript.reviewed",
-            target=slug,
-            detail={"version": script.current_version.number, "before": before,
-                    "after": after},
-        )
-    )
-    db.session.commit()
-    return script
+    audit.record(user, "callscript.reviewed", script,
+                 {"version": script.current_version.number, "before": before, "after": after})
+    return script  # the caller commits
 
 
 

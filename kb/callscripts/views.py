@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from kb.auth.services import role_required
 from kb.callscripts import bp
 from kb.callscripts.forms import MarkReviewedForm
 from kb.callscripts.services import (
@@ -23,6 +22,8 @@ from kb.callscripts.services import (
     parse_path,
     scripts_needing_review,
 )
+from kb.core.permissions import role_required
+from kb.extensions import db
 
 
 @bp.route("/")
@@ -53,6 +54,7 @@ def mark_script_reviewed(slug: str):
         script = mark_reviewed(slug, current_user)
     except ScriptNotFound:
         abort(404)
+    db.session.commit()
     flash(f"“{script.title}” marked as reviewed against the current articles.", "success")
     return redirect(url_for("callscripts.start", slug=slug))
 

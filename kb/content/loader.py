@@ -1,4 +1,9 @@
-"""Reading content files: Markdown with YAML front matter, validated without an app."""
+"""Reading content files: Markdown with YAML front matter, validated without an app.
+
+The one front-matter parser: articles here, call scripts in ``kb.callscripts.format``
+build on ``split_front_matter``, ``parse_tags``, ``unknown_keys_message`` and
+``slug_message``.
+"""
 
 from __future__ import annotations
 
@@ -86,28 +91,50 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
     return meta, "\n".join(lines[end:]).strip() + "\n", end + 1
 
 
+TAGS_MESSAGE = "tags must be a list of words, e.g. [repairs, leak]"
+
+
+def parse_tags(value: object) -> list[str] | None:
+    """Front-matter tags (a list, or words separated by commas) cleaned; None if malformed."""
+    tags = value or []
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
+        return None
+    return [str(t).strip() for t in tags if str(t).strip()]
+
+
+def unknown_keys_message(meta: dict, allowed: set[str]) -> str | None:
+    """The message naming front-matter keys outside ``allowed``, or None."""
+    unknown = sorted(set(map(str, meta)) - allowed)
+    return f"unknown front matter key(s): {', '.join(unknown)}" if unknown else None
+
+
+def slug_message(slug: str) -> str | None:
+    """Why ``slug`` cannot name a document, or None when it can."""
+    if not SLUG_RE.match(slug):
+        return f"slug {slug!r} must be lower-case letters, digits and hyphens"
+    return None
+
+
 def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
     """Parse and validate one article file."""
     text = read_text(path)
     meta, body, _ = split_front_matter(path, text)
-    unknown = sorted(set(map(str, meta)) - FRONT_MATTER_KEYS)
+    unknown = unknown_keys_message(meta, FRONT_MATTER_KEYS)
     if unknown:
-        raise ContentError(path, f"unknown front matter key(s): {', '.join(unknown)}")
+        raise ContentError(path, unknown)
 
     slug = _text(path, meta, "slug", required=False) or path.stem
     if len(slug) > MAX_CHARS["slug"]:
         raise ContentError(path, too_long("slug", slug))
-    if not SLUG_RE.match(slug):
-        raise ContentError(
-            path, f"slug {slug!r} must be lower-case letters, digits and hyphens"
-        )
+    if slug_message(slug):
+        raise ContentError(path, slug_message(slug))
     title = _text(path, meta, "title", required=True)
     category = _text(path, meta, "category", required=False) or "General"
-    tags = meta.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",")]
-    if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
-        raise ContentError(path, "tags must be a list of words, e.g. [repairs, leak]")
+    tags = parse_tags(meta.get("tags"))
+    if tags is None:
+        raise ContentError(path, TAGS_MESSAGE)
     cycle = meta.get("review_cycle_months", 12)
     if isinstance(cycle, bool) or not isinstance(cycle, int) or not 1 <= cycle <= 60:
         raise ContentError(path, "review_cycle_months must be a whole number from 1 to 60")
@@ -123,7 +150,7 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
         summary=_text(path, meta, "summary", required=False),
         body=body,
         path=str(path.relative_to(root) if root else path),
-        tags=[str(t).strip() for t in tags if str(t).strip()],
+        tags=tags,
         owner=_text(path, meta, "owner", required=False),
         review_cycle_months=cycle,
         requires_signoff=signoff,

@@ -9,6 +9,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import joinedload, selectinload
 
+from kb.core.clock import wall_clock_kind
 from kb.crisis.services import (
     IncidentLocked,
     IncidentNotFound,
@@ -19,7 +20,6 @@ from kb.crisis.services import (
     to_utc,
 )
 from kb.extensions import db
-from kb.localtime import wall_clock_kind
 from kb.models import CrisisIncident, CrisisIncidentReview, Helpline, User, utcnow
 
 # A record written straight after a call may be a few minutes "ahead" of a slow clock;
@@ -111,7 +111,7 @@ def record_incident(data: IncidentData, actor: User, now: datetime | None = None
         "emergency_services_called": incident.emergency_services_called,
         "helplines_given": len(incident.helplines_given),
     })
-    db.session.commit()
+    db.session.flush()
     return incident
 
 
@@ -163,7 +163,7 @@ def add_review(
     db.session.add(review)
     db.session.flush()
     audit(reviewer, "crisis_incident.review", incident, {"review_id": review.id})
-    db.session.commit()
+    db.session.flush()
     return review
 
 

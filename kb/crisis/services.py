@@ -14,8 +14,8 @@ import yaml
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from kb.extensions import db
-from kb.localtime import (  # noqa: F401  (re-exported for the crisis views)
+from kb.core import audit as audit_trail
+from kb.core.clock import (  # noqa: F401  (re-exported for the crisis views)
     format_local,
     local_now,
     local_today,
@@ -23,6 +23,9 @@ from kb.localtime import (  # noqa: F401  (re-exported for the crisis views)
     to_local,
     to_utc,
 )
+from kb.core.errors import Invalid, NotAllowed, NotFound  # noqa: F401  (NotAllowed re-exported)
+from kb.core.permissions import require
+from kb.extensions import db
 from kb.models import AuditLog, CrisisIncident, Helpline, User, utcnow
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "helplines.yml"
@@ -45,25 +48,16 @@ _AUDITED = ("name", "number", "hours", "audience", "notes", "position", "active"
 _EDITABLE = ("name", "number", "hours", "audience", "notes", "position")
 
 
-class HelplineNotFound(LookupError):
+class HelplineNotFound(NotFound):
     """No helpline has this id."""
 
 
-class IncidentNotFound(LookupError):
+class IncidentNotFound(NotFound):
     """No incident record has this id."""
 
 
-class NotAllowed(PermissionError):
-    """The user's role does not allow this."""
-
-
-class InvalidEntry(ValueError):
-    """A value breaks a rule; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class InvalidEntry(Invalid):
+    """A crisis value breaks a rule; ``field`` names the form field the message belongs to."""
 
 
 class IncidentLocked(RuntimeError):
@@ -172,6 +166,7 @@ def seed_helplines(path: Path | None = None) -> int:
     """Fill an empty helplines table from the shipped file; returns how many were added.
 
     Does nothing once the table has any row, so managers' edits are never overwritten.
+    ``flask import-content`` runs it (never a page); the caller commits.
     """
     if db.session.scalar(db.select(db.func.count(Helpline.id))):
         return 0
@@ -185,26 +180,12 @@ def seed_helplines(path: Path | None = None) -> int:
                 last_verified=None, verified_by="", updated_at=now,
             )
         )
-    db.session.add(
-        AuditLog(
-            user_id=None,
-            action="helpline.seed",
-            target="helplines",
-            detail={"source": "kb/data/helplines.yml",
-                    "helplines": [f"{item.name}: {item.number}" for item in items]},
-        )
-    )
-    db.session.commit()
+    audit_trail.record(None, "helpline.seed", ("helpline", ""),
+                 {"source": "kb/data/helplines.yml",
+                  "helplines": [f"{item.name}: {item.number}" for item in items]},
+                 label="helplines")
+    db.session.flush()
     return len(items)
-
-
-def ensure_helplines() -> None:
-    """Seed the shipped helplines on first use; failures are logged, never raised."""
-    try:
-        seed_helplines()
-    except Exception:  # noqa: BLE001 - the crisis page must render whatever goes wrong here
-        db.session.rollback()
-        current_app.logger.exception("Could not seed the crisis helplines")
 
 
 def active_helplines() -> list[Helpline]:
@@ -218,7 +199,6 @@ def active_helplines() -> list[Helpline]:
 
 def helplines_for_page() -> tuple[list[Helpline] | list[ShippedHelpline], bool]:
     """Active helplines and whether they came from the shipped file (database unavailable)."""
-    ensure_helplines()
     try:
         return active_helplines(), False
     except SQLAlchemyError:
@@ -292,7 +272,7 @@ def create_helpline(data: HelplineData, actor: User) -> Helpline:
     db.session.add(helpline)
     db.session.flush()
     audit(actor, "helpline.create", helpline, {"before": None, "after": _snapshot(helpline)})
-    db.session.commit()
+    db.session.flush()
     return helpline
 
 
@@ -317,7 +297,7 @@ def update_helpline(helpline_id: int, data: HelplineData, actor: User) -> list[s
         helpline.verified_by = ""
     helpline.updated_at = utcnow()
     audit(actor, "helpline.update", helpline, _diff(before, _snapshot(helpline)))
-    db.session.commit()
+    db.session.flush()
     return changed
 
 
@@ -333,7 +313,7 @@ def verify_helpline(helpline_id: int, actor: User, today: date | None = None) ->
     detail["before"].setdefault("last_verified", before["last_verified"])
     detail["after"].setdefault("last_verified", helpline.last_verified.isoformat())
     audit(actor, "helpline.verify", helpline, detail)
-    db.session.commit()
+    db.session.flush()
     return helpline
 
 
@@ -350,10 +330,9 @@ def reactivate_helpline(helpline_id: int, actor: User) -> bool:
 def helpline_history(helpline_id: int, limit: int = 20) -> list[tuple[AuditLog, str]]:
     """The latest audit rows for one helpline with who made them, newest first."""
     rows = db.session.execute(
-        db.select(AuditLog, User.display_name)
+        audit_trail.for_target("helpline", helpline_id)
+        .add_columns(User.display_name)
         .outerjoin(User, AuditLog.user_id == User.id)
-        .where(AuditLog.target == f"helpline:{helpline_id}")
-        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
         .limit(limit)
     )
     return [(row, name or "System") for row, name in rows]
@@ -367,7 +346,7 @@ def _set_active(helpline_id: int, actor: User, active: bool, action: str) -> boo
     helpline.active = active
     helpline.updated_at = utcnow()
     audit(actor, action, helpline, {"before": {"active": not active}, "after": {"active": active}})
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -402,18 +381,10 @@ def _diff(before: dict, after: dict) -> dict:
 
 def require_manager(actor: User | None) -> None:
     """Raise NotAllowed unless ``actor`` is a signed-in manager (or admin)."""
-    if actor is None or not actor.is_authenticated or not actor.has_role("manager"):
-        raise NotAllowed("Only managers can do this.")
+    require(actor, "manager", "Only managers can do this.")
 
 
 def audit(actor: User | None, action: str, row: Helpline | CrisisIncident, detail: dict) -> None:
-    """Add an audit row for a helpline or incident; the caller commits."""
-    prefix = "helpline" if isinstance(row, Helpline) else "crisis_incident"
-    db.session.add(
-        AuditLog(
-            user_id=actor.id if actor is not None else None,
-            action=action,
-            target=f"{prefix}:{row.id}",
-            detail=detail,
-        )
-    )
+    """Add an audit row for a helpline or incident (target ``helpline:3``); the caller
+    commits."""
+    audit_trail.record(actor, action, row, detail)

@@ -7,8 +7,8 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms.fields.choices import SelectChoice
 
-from kb.auth.services import role_required
 from kb.bounds import page_arg
+from kb.core.permissions import role_required
 from kb.crisis import bp, services
 from kb.crisis import incidents as records
 from kb.crisis.forms import HelplineForm, IncidentForm, ReviewForm, add_error
@@ -80,7 +80,6 @@ def protocol():
 @role_required("manager")
 def helplines():
     """Every helpline with its verification status and actions."""
-    services.ensure_helplines()
     items = services.all_helplines()
     today, max_age = services.local_today(), services.max_age_days()
     return render_template(
@@ -101,8 +100,10 @@ def new_helpline():
         try:
             helpline = services.create_helpline(form.to_data(), _actor())
         except InvalidEntry as error:
+            db.session.rollback()
             add_error(form, error)
         else:
+            db.session.commit()
             flash(f"Added {helpline.name}. Ring it to check, then mark it verified.", "success")
             return redirect(url_for(".helplines", _anchor=f"helpline-{helpline.id}"))
     return render_template("crisis/helpline_form.html", form=form, helpline=None, history=[])
@@ -118,8 +119,10 @@ def edit_helpline(helpline_id: int):
         try:
             changed = services.update_helpline(helpline_id, form.to_data(), _actor())
         except InvalidEntry as error:
+            db.session.rollback()
             add_error(form, error)
         else:
+            db.session.commit()
             if not changed:
                 flash("Nothing was changed.", "info")
             elif "number" in changed:
@@ -142,6 +145,7 @@ def verify_helpline(helpline_id: int):
     """Record that the signed-in manager checked this helpline today."""
     _helpline_or_404(helpline_id)
     helpline = services.verify_helpline(helpline_id, _actor())
+    db.session.commit()
     flash(f"{helpline.name} marked as verified today by {helpline.verified_by}.", "success")
     return redirect(url_for(".helplines", _anchor=f"helpline-{helpline_id}"))
 
@@ -152,6 +156,7 @@ def deactivate_helpline(helpline_id: int):
     """Take a helpline off the crisis page."""
     helpline = _helpline_or_404(helpline_id)
     if services.deactivate_helpline(helpline_id, _actor()):
+        db.session.commit()
         flash(f"{helpline.name} is no longer shown on the crisis page.", "success")
     return redirect(url_for(".helplines", _anchor=f"helpline-{helpline_id}"))
 
@@ -162,6 +167,7 @@ def reactivate_helpline(helpline_id: int):
     """Show a deactivated helpline on the crisis page again."""
     helpline = _helpline_or_404(helpline_id)
     if services.reactivate_helpline(helpline_id, _actor()):
+        db.session.commit()
         flash(f"{helpline.name} is shown on the crisis page again.", "success")
     return redirect(url_for(".helplines", _anchor=f"helpline-{helpline_id}"))
 
@@ -172,7 +178,6 @@ def reactivate_helpline(helpline_id: int):
 @bp.route("/incidents/new", methods=["GET", "POST"])
 def new_incident():
     """Step 6: record a crisis call. Once submitted, the record never changes."""
-    services.ensure_helplines()
     form = IncidentForm()
     form.helplines_given.choices = [
         SelectChoice(str(h.id), f"{h.name}: {h.number}") for h in services.active_helplines()
@@ -182,7 +187,9 @@ def new_incident():
     if form.validate_on_submit():
         try:
             incident = records.record_incident(form.to_data(), _actor())
+            db.session.commit()
         except InvalidEntry as error:
+            db.session.rollback()
             add_error(form, error)
         except SQLAlchemyError as error:
             db.session.rollback()
@@ -222,8 +229,10 @@ def add_review(incident_id: int):
         except IncidentNotFound:
             abort(404)
         except InvalidEntry as error:
+            db.session.rollback()
             add_error(form, error)
         else:
+            db.session.commit()
             flash("Review note added.", "success")
             return redirect(url_for(".incident", incident_id=incident_id, _anchor="reviews"))
     return _render_incident(incident_id, form)

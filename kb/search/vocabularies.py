@@ -12,8 +12,9 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from kb.core import audit
 from kb.extensions import db
-from kb.models import AuditLog, SearchVocabulary, User, utcnow
+from kb.models import SearchVocabulary, User, utcnow
 from kb.search.english import is_common_english
 from kb.search.intent import Match, Recogniser, VocabularyError, parse_vocabulary
 from kb.search.synonyms import Synonyms
@@ -129,9 +130,8 @@ def save_vocabulary(name: str, text: str, user: User | None, action: str = "upda
         row.text, row.version = text, row.version + 1
     row.updated_at = utcnow()
     row.updated_by_id = user.id if user is not None else None
-    db.session.add(AuditLog(user_id=row.updated_by_id, action=f"vocabulary.{action}",
-                            target=name, detail={"diff": changed[:500]}))
     db.session.flush()
+    audit.record(user, f"vocabulary.{action}", row, {"diff": changed[:500]}, label=name)
     return len(changed)
 
 

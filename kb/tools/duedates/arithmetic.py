@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+KEY_MAX = 60  # a standard's key: the column's length, checked by form and service alike
+
 # How a standard counts time.
 END_OF_NEXT_WORKING_DAY = "end_of_next_working_day"
 WORKING_DAYS = "working_days"

@@ -6,13 +6,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from kb.tools.duedates.arithmetic import RULE_KINDS
+from kb.tools.duedates.arithmetic import KEY_MAX, RULE_KINDS
 
 
 class StandardForm(FlaskForm):
     key = StringField(
         "Key (used in links and the API)",
-        validators=[DataRequired(), Length(max=60),
+        validators=[DataRequired(), Length(max=KEY_MAX),
                     Regexp(r"^[a-z0-9][a-z0-9-]*$",
                            message="Use lower-case letters, digits and hyphens.")],
     )

@@ -9,10 +9,14 @@ from pathlib import Path
 import yaml
 from flask import current_app
 
+from kb.core import audit
+from kb.core.clock import local_datetime
+from kb.core.errors import NotFound
+from kb.core.permissions import require
 from kb.extensions import db
-from kb.localtime import local_zone
-from kb.models import AuditLog, ResponseStandard, User, utcnow
+from kb.models import ResponseStandard, User, utcnow
 from kb.tools.duedates.arithmetic import (
+    KEY_MAX,
     RULES_WITH_AMOUNT,
     DueDate,
     DueDateError,
@@ -23,10 +27,10 @@ from kb.tools.duedates.arithmetic import (
 )
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "data" / "response_standards.yml"
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,58}$")
+KEY_RE = re.compile(rf"^[a-z0-9][a-z0-9-]{{0,{KEY_MAX - 1}}}$")
 
 
-class UnknownStandard(LookupError):
+class UnknownStandard(NotFound):
     """No active standard has this key."""
 
 
@@ -38,11 +42,6 @@ def calendar() -> WorkingCalendar:
     )
 
 
-def now_local() -> datetime:
-    """The current time in the app's time zone."""
-    return datetime.now(local_zone())
-
-
 def seed_standards() -> int:
     """Load the shipped standards into an empty table; returns how many were added."""
     if db.session.scalar(db.select(db.func.count(ResponseStandard.id))):
@@ -52,13 +51,12 @@ def seed_standards() -> int:
         db.session.add(ResponseStandard(position=position, amount=row.get("amount", 0),
                                         **{k: row[k] for k in ("key", "label", "channel",
                                                                "rule")}))
-    db.session.commit()
-    return len(rows)
+    db.session.flush()
+    return len(rows)  # the caller commits
 
 
 def list_standards(include_inactive: bool = False) -> list[ResponseStandard]:
-    """Standards in display order (seeding the shipped ones into an empty database)."""
-    seed_standards()
+    """Standards in display order (``flask import-content`` seeds the shipped ones)."""
     query = db.select(ResponseStandard).order_by(ResponseStandard.position, ResponseStandard.id)
     if not include_inactive:
         query = query.filter_by(active=True)
@@ -71,7 +69,6 @@ def as_rule(standard: ResponseStandard) -> Rule:
 
 def get_rule(key: str) -> Rule:
     """The active standard with this key as a Rule; raises UnknownStandard."""
-    seed_standards()
     standard = db.session.scalar(db.select(ResponseStandard).filter_by(key=key, active=True))
     if standard is None:
         raise UnknownStandard(key)
@@ -80,7 +77,7 @@ def get_rule(key: str) -> Rule:
 
 def compute(key: str, received: datetime | None = None) -> DueDate:
     """The due date for standard ``key`` for a request received at ``received`` (or now)."""
-    return due_date(get_rule(key), received or now_local(), calendar())
+    return due_date(get_rule(key), received or local_datetime(), calendar())
 
 
 def missing_amount(rule: str, amount: int) -> str | None:
@@ -101,7 +98,9 @@ def save_standard(
     active: bool,
     user: User,
 ) -> ResponseStandard:
-    """Create or change a standard, recording before and after in the audit log."""
+    """Create or change a standard, recording before and after in the audit log (managers
+    only; raises NotAllowed)."""
+    require(user, "manager", "Only managers can change the response standards.")
     validate_rule(rule, amount)
     if not KEY_RE.match(key):
         raise DueDateError("Key must be lower-case letters, digits and hyphens.")
@@ -117,11 +116,10 @@ def save_standard(
     standard.rule, standard.active = rule, active
     standard.amount = amount if rule in ("working_days", "calendar_hours") else 0
     standard.updated_at = utcnow()
-    db.session.add(AuditLog(user_id=user.id, action="standard.create" if before is None
-                            else "standard.update", target=key,
-                            detail={"before": before, "after": _snapshot(standard)}))
-    db.session.commit()
-    return standard
+    db.session.flush()
+    audit.record(user, "standard.create" if before is None else "standard.update", standard,
+                 {"before": before, "after": _snapshot(standard)})
+    return standard  # the caller commits
 
 
 def _snapshot(standard: ResponseStandard) -> dict:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from kb.auth.services import role_required
+from kb.core.clock import local_datetime
+from kb.core.permissions import role_required
 from kb.extensions import db
 from kb.models import ResponseStandard
 from kb.tools import bp
@@ -16,7 +17,6 @@ from kb.tools.duedates.services import (
     compute,
     list_standards,
     missing_amount,
-    now_local,
     save_standard,
 )
 
@@ -40,7 +40,7 @@ def due_date():
         "tools/due_date.html",
         standards=standards,
         selected=key,
-        received_text=received_text or now_local().strftime("%Y-%m-%dT%H:%M"),
+        received_text=received_text or local_datetime().strftime("%Y-%m-%dT%H:%M"),
         result=result,
         due_text=format_due(result) if result else None,
         error=error,
@@ -76,8 +76,10 @@ def edit_standard(standard_id: int | None = None):
                     active=form.active.data, user=current_user,
                 )
             except DueDateError as exc:
+                db.session.rollback()
                 form.key.errors.append(str(exc))
             else:
+                db.session.commit()
                 flash(f"Saved “{saved.label}”.", "success")
                 return redirect(url_for("tools.standards"))
     return render_template("tools/standard_form.html", form=form, standard=standard)

@@ -1,4 +1,8 @@
-"""The contact centre's local time (the TIMEZONE setting), and converting stored UTC."""
+"""The contact centre's local time (the TIMEZONE setting), and converting stored UTC.
+
+The working calendar (bank holidays, working hours) is ``WorkingCalendar`` in
+``kb.tools.duedates.arithmetic``, built from the settings by ``duedates.services.calendar``.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,11 @@ def local_zone() -> ZoneInfo:
 def local_today() -> date:
     """Today's date in the contact centre's time zone."""
     return datetime.now(local_zone()).date()
+
+
+def local_datetime() -> datetime:
+    """Now in the contact centre's time zone (aware, to the microsecond)."""
+    return datetime.now(local_zone())
 
 
 def local_now() -> datetime:

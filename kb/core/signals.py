@@ -1,0 +1,14 @@
+"""Signals features subscribe to instead of importing each other (blinker, via Flask)."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the document (Article or CallScript); kwargs: version, material.
+version_published = _signals.signal("version-published")
+# sender: the document.
+document_archived = _signals.signal("document-archived")
+# sender: the document; kwargs: user, version.
+signoff_recorded = _signals.signal("signoff-recorded")
