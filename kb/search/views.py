@@ -5,11 +5,8 @@ from __future__ import annotations
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
-from kb.articles.services import categories
-from kb.search import bp
-from kb.search.services import KINDS, public_slug, result_url, run_search
-
-KIND_LABELS = {"article": "Articles", "script": "Call scripts"}
+from kb.search import bp, providers
+from kb.search.services import categories, public_slug, result_url, run_search
 
 
 @bp.app_template_global("result_url")
@@ -28,14 +25,15 @@ def search():
     query = request.args.get("q", "")
     category = request.args.get("category", "")
     kind = request.args.get("kind", "")
-    kind = kind if kind in KINDS else ""  # the page shrugs off a bad kind; the API says 400
+    # The page shrugs off a bad kind; the API says 400.
+    kind = kind if kind in providers.kinds() else ""
     results = run_search(query, category=category, kind=kind or None, limit=20, user=current_user)
     return render_template(
         "search/results.html",
         query=query,
         category=category,
         kind=kind,
-        kinds=KIND_LABELS,
+        kinds={kind: p.label for kind, p in providers.registered().items()},
         results=results,
         categories=categories(),
     )
