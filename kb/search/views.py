@@ -39,6 +39,20 @@ def search():
     )
 
 
+@bp.route("/search/suggest")
+def suggest():
+    """The typeahead's answer: the same results fragment the search page renders."""
+    # One renderer: kb.js swaps this fragment's banner, status and list into the page.
+    query = request.args.get("q", "")
+    category = request.args.get("category", "")
+    kind = request.args.get("kind", "")
+    kind = kind if kind in providers.kinds() else ""
+    results = run_search(query, category=category, kind=kind or None, limit=10,
+                         user=current_user, source="typeahead")
+    return render_template("search/_results.html", query=query, category=category, kind=kind,
+                           kinds=None, results=results)
+
+
 @bp.route("/opensearch.xml")
 def opensearch():
     """Lets a browser search the knowledge base from its address bar."""
