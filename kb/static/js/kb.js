@@ -2,14 +2,9 @@
 (function () {
   "use strict";
 
-  function isTyping(target) {
-    var tag = (target.tagName || "").toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
-  }
-
   // "/" focuses the search box from anywhere, as in most web apps agents know.
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || window.KB.isTyping(event.target)) {
       return;
     }
     var box = document.getElementById("q") || document.querySelector("[data-search-input]");
