@@ -6,12 +6,19 @@ from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
 from kb.search import bp, providers
+from kb.search.query import MAX_QUERY_CHARS
 from kb.search.services import categories, public_slug, result_url, run_search
 
 
 @bp.app_template_global("result_url")
 def _result_url(hit) -> str:
     return result_url(hit)
+
+
+@bp.app_template_global("max_query_chars")
+def _max_query_chars() -> int:
+    """How much of a query search reads (the page shows the same part)."""
+    return MAX_QUERY_CHARS
 
 
 @bp.app_template_global("result_slug")
