@@ -11,7 +11,7 @@ WORKERS ?= 2
 
 help:
 	@echo "make run    set up .venv, database, content, index, demo accounts; serve on http://$(HOST):$(PORT)"
-	@echo "make test   set up .venv and run the whole test suite"
+	@echo "make test   set up .venv and run ruff, the import contracts and the whole test suite"
 	@echo "make bench  search benchmark (prints a table; not a test)"
 	@echo "make load   60 s loopback load on 2 gunicorn workers (prints numbers; not a test)"
 
@@ -39,6 +39,7 @@ run: setup
 # reason when it is not set, a failure in CI).
 test: $(VENV)/.installed
 	$(BIN)/ruff check kb tests bench config.py wsgi.py
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --db=postgresql
 
@@ -50,6 +51,7 @@ load: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/python -m ruff check kb tests bench config.py wsgi.py
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -86,6 +86,16 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     init_login(app)
     init_search(app)
+    _register_search_providers()
+
+
+def _register_search_providers() -> None:
+    from kb.articles.search import register as register_articles
+    from kb.callscripts.search import register as register_scripts
+
+    # Order matters: a rebuild indexes articles first, and kind filters list them first.
+    register_articles()
+    register_scripts()
 
 
 def _register_converters(app: Flask) -> None:

@@ -163,8 +163,9 @@ def reindex(if_needed: bool) -> None:
         return
     from kb.search.services import document_counts
 
-    articles, scripts = document_counts()
-    total = articles + scripts
+    counts = document_counts()
+    articles, scripts, total = counts.get("article", 0), counts.get("script", 0), sum(
+        counts.values())
     done = 0
 
     def advance(count: int) -> None:

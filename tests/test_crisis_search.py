@@ -96,3 +96,16 @@ def test_crisis_and_emergency_searches_are_logged(agent_client, shipped_app):
     assert rows["water pouring through the ceiling zz2"].emergency is True
     zero = rows["qqqzzz xxyyww"]
     assert zero.result_count == 0 and not zero.crisis and not zero.emergency
+
+
+def test_the_typeahead_fragment_is_the_pages_renderer_with_the_banner(agent_client):
+    response = agent_client.get("/search/suggest?q=" + quote("doesnt want to live"))
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "<html" not in html  # a fragment, not a page
+    assert BANNER in html and html.index(BANNER) < html.index('id="search-results"')
+    first = html.index('class="result__link"')
+    assert 'href="/articles/crisis-self-harm"' in html[first:first + 120]
+    calm = agent_client.get("/search/suggest?q=" + quote("radiator stone dead"))
+    assert BANNER not in calm.get_data(as_text=True)
+    assert 'class="result__link"' in calm.get_data(as_text=True)

@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from kb.api import bp
 from kb.articles.services import ArticleNotFound, get_article, render_version
-from kb.search.services import KINDS, result_url, run_search
+from kb.search.providers import kinds
+from kb.search.services import result_url, run_search
 
 MAX_LIMIT = 50
 
@@ -20,8 +21,8 @@ def search():
     if not limit.isdigit() or len(limit) > 3 or not 1 <= int(limit) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     kind = request.args.get("kind") or None
-    if kind is not None and kind not in KINDS:
-        abort(400, description=f"kind must be one of: {', '.join(KINDS)}.")
+    if kind is not None and kind not in kinds():
+        abort(400, description=f"kind must be one of: {', '.join(kinds())}.")
     source = "typeahead" if request.args.get("source") == "typeahead" else "api"
     results = run_search(
         query,

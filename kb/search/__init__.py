@@ -1,4 +1,4 @@
-"""Search: the Whoosh index (engine.py, the only module that imports whoosh) and its pages."""
+"""Search: the Whoosh index and its pages. Features give it documents through providers.py."""
 
 from flask import Blueprint
 

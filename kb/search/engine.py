@@ -1,4 +1,6 @@
-"""The Whoosh search index: schema, writes, catch-up, repair and searching."""
+"""The Whoosh search index: opening, repair, writes, catch-up and rebuilds.
+
+The schema and documents are in documents.py, answering searches in searching.py."""
 
 from __future__ import annotations
 
@@ -9,37 +11,38 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from whoosh import query as wq
-from whoosh.fields import DATETIME, ID, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC, FileIndex, LockError, clean_files
+from whoosh.index import FileIndex, LockError
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
-from whoosh.util.filelock import try_for
 
-from kb.search.query import (
-    DocFrequencies,
-    ParsedQuery,
-    Plan,
-    QueryPlanner,
-    parse_query,
-    suggestion_for,
+from kb.search.documents import (  # noqa: F401 - Document, Hit, Results are used from here
+    Document,
+    Hit,
+    Results,
+    build_schema,
+    index_fields,
+    same_schema,
 )
-from kb.search.scoring import FieldLengths, Scorer
-from kb.search.snippets import make_snippet
-from kb.search.synonyms import Spelling, Synonyms, pair_analyzer, text_analyzer, word_analyzer
+from kb.search.query import DocFrequencies
+from kb.search.scoring import FieldLengths
+from kb.search.searching import MAX_LIMIT, Searching  # noqa: F401
+from kb.search.synonyms import Spelling, Synonyms
+from kb.search.whoosh_internals import (
+    TOC,
+    clean_files,
+    latest_generation,
+    segment_pattern,
+    try_for,
+)
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "MAIN"
 WRITELOCK = f"{INDEX_NAME}_WRITELOCK"
 DEFAULT_SYNONYMS = Path(__file__).with_name("synonyms.txt")
-MAX_LIMIT = 100
 PARALLEL_BUILD_FROM = 2000  # documents; below this, starting processes costs more
 BATCH_SIZE = 500  # catch-up commits this often so other writers are not starved
 STALE_BUILD_SECONDS = 6 * 3600
@@ -51,104 +54,8 @@ BUSY_MESSAGE = (
 )
 
 
-@dataclass(frozen=True)
-class Document:
-    """One article or call script as the index sees it."""
-
-    slug: str
-    kind: str
-    title: str
-    summary: str
-    tags: list[str]
-    category: str
-    body: str
-    sha256: str
-    updated_at: datetime
-
-
-@dataclass
-class Hit:
-    """One search result; ``snippet`` is HTML with only <mark> tags unescaped."""
-
-    slug: str
-    kind: str
-    title: str
-    summary: str
-    category: str
-    snippet: str
-    score: float
-
-
-@dataclass
-class Results:
-    """The answer to one search."""
-
-    query: str
-    total: int
-    hits: list[Hit]
-    suggestion: str | None
-    took_ms: float
-    crisis: bool = False  # a caller at risk: the crisis protocol is hits[0]
-    emergency: bool = False  # a hazard in the home: the emergency guidance is hits[0]
-
-
 class IndexBusy(Exception):
     """The index writer lock could not be obtained in time."""
-
-
-def build_schema() -> Schema:
-    """The index schema; text fields are stemmed, ``words`` keeps the typed forms."""
-    # No positions anywhere: phrases use the shingle fields, which keeps posting
-    # blocks small and every lookup a plain term read.
-    text, pairs = text_analyzer(), pair_analyzer()
-    return Schema(
-        slug=ID(stored=True, unique=True, sortable=True),
-        kind=ID(stored=True),
-        category=ID(stored=True),
-        title=TEXT(analyzer=text, phrase=False, stored=True),
-        summary=TEXT(analyzer=text, phrase=False, stored=True),
-        tags=TEXT(analyzer=text, phrase=False),  # tags plus the category name
-        body=TEXT(analyzer=text, phrase=False, stored=True),
-        head_pairs=TEXT(analyzer=pairs, phrase=False),  # title, tags and summary
-        body_pairs=TEXT(analyzer=pairs, phrase=False),
-        words=TEXT(analyzer=word_analyzer(), phrase=False),  # vocabulary for typos/prefixes
-        sha256=ID(stored=True, sortable=True),
-        updated_at=DATETIME(stored=True),
-    )
-
-
-def _fields(doc: Document) -> dict[str, Any]:
-    tags = ", ".join([*doc.tags, doc.category])
-    fields: dict[str, Any] = {
-        "slug": doc.slug,
-        "kind": doc.kind,
-        "category": doc.category,
-        "title": doc.title,
-        "summary": doc.summary,
-        "tags": tags,
-        "body": doc.body,
-        "head_pairs": "\n".join([doc.title, tags, doc.summary]),
-        "body_pairs": doc.body,
-        "words": "\n".join([doc.title, doc.summary, tags, doc.body]),
-        "sha256": doc.sha256,
-    }
-    if doc.updated_at is not None:
-        stamp = doc.updated_at
-        if stamp.tzinfo is not None:  # whoosh stores naive datetimes; keep them UTC
-            stamp = stamp.astimezone(UTC).replace(tzinfo=None)
-        fields["updated_at"] = stamp
-    return fields
-
-
-def _same_schema(a: Schema, b: Schema) -> bool:
-    if set(a.names()) != set(b.names()):
-        return False
-    return all(
-        type(a[n]) is type(b[n])
-        and type(a[n].format) is type(b[n].format)
-        and getattr(a[n], "analyzer", None) == getattr(b[n], "analyzer", None)
-        for n in b.names()
-    )
 
 
 def _storage(path: Path) -> FileStorage:
@@ -166,7 +73,7 @@ def _index_files(path: Path) -> list[str]:
     return [n for n in names if n != WRITELOCK and not n.endswith(".tmp")]
 
 
-class SearchIndex:
+class SearchIndex(Searching):
     """A Whoosh index in one directory, safe to share between processes."""
 
     def __init__(
@@ -242,7 +149,7 @@ class SearchIndex:
     def _open(self) -> None:
         """Open the latest generation and prove its files are readable."""
         ix = FileIndex(_storage(self.index_dir), indexname=INDEX_NAME)
-        if not _same_schema(ix.schema, self.schema):
+        if not same_schema(ix.schema, self.schema):
             # Built by an older version (fields or analysis changed): treat as unreadable,
             # so it is recreated and refilled rather than searched with mismatched terms.
             raise ValueError("index schema is out of date")
@@ -339,7 +246,7 @@ class SearchIndex:
         with self._lock:
             writer = self._writer()
             try:
-                writer.update_document(**_fields(doc))
+                writer.update_document(**index_fields(doc))
             except BaseException:
                 writer.cancel()
                 raise
@@ -387,7 +294,7 @@ class SearchIndex:
                 writer = fresh.writer(limitmb=256)
             try:
                 for doc in docs:
-                    writer.add_document(**_fields(doc))
+                    writer.add_document(**index_fields(doc))
                     count += 1
                     if progress and count % every == 0:
                         progress(count)
@@ -411,7 +318,7 @@ class SearchIndex:
             raise IndexBusy(BUSY_MESSAGE)
         try:
             toc = TOC.read(_storage(build_dir), INDEX_NAME)
-            pattern = TOC._segment_pattern(INDEX_NAME)
+            pattern = segment_pattern(INDEX_NAME)
             # Segment names are random, so they cannot collide with live ones; rename
             # is atomic and instant on the same filesystem.
             for name in os.listdir(build_dir):
@@ -484,7 +391,7 @@ class SearchIndex:
                 pending = 0
                 for key in ("added", "updated"):
                     for _slug, doc in loaded(plan[key]):
-                        writer.update_document(**_fields(doc))
+                        writer.update_document(**index_fields(doc))
                         done[key] += 1
                         pending += 1
                         if pending >= BATCH_SIZE:
@@ -501,120 +408,6 @@ class SearchIndex:
                 raise
             writer.commit()
         return done
-
-    # ----- reading -------------------------------------------------------------
-
-    def search(
-        self,
-        query: str,
-        *,
-        category: str | None = None,
-        kind: str | None = None,
-        limit: int = 10,
-    ) -> Results:
-        """Search titles, tags, summaries and bodies; never raises on odd input."""
-        started = time.perf_counter()
-        parsed = parse_query(query)
-        hits: list[Hit] = []
-        total, suggestion = 0, None
-        if parsed.words or parsed.phrases:
-            self.synonyms.refresh()
-            with self._lock:
-                for attempt in range(2):
-                    try:
-                        searcher = self._current()
-                        plan = self._plan(searcher, parsed)
-                        suggestion = suggestion_for(parsed, plan)
-                        if not plan.is_empty():
-                            limit = min(max(1, limit), MAX_LIMIT)
-                            total, hits = self._run(searcher, plan, category, kind, limit)
-                        break
-                    except Exception as exc:  # noqa: BLE001 - a search box must never 500
-                        hits, total, suggestion = [], 0, None
-                        # Retry once only if the index reopened cleanly (a passing race).
-                        if attempt or not self._failed(exc):
-                            break
-        took = (time.perf_counter() - started) * 1000
-        return Results(query, total, hits, suggestion, took)
-
-    def suggest(self, query: str) -> str | None:
-        """A corrected query ("did you mean") built from the index vocabulary, or None."""
-        parsed = parse_query(query)
-        if not parsed.words and not parsed.phrases:
-            return None
-        self.synonyms.refresh()
-        with self._lock:
-            try:
-                return suggestion_for(parsed, self._plan(self._current(), parsed))
-            except Exception as exc:  # noqa: BLE001
-                self._failed(exc)
-                return None
-
-    def _plan(self, searcher: Searcher, parsed: ParsedQuery) -> Plan:
-        reader = searcher.reader()
-        self._spelling.sync(reader)
-        self._lengths.sync(reader)
-        planner = QueryPlanner(
-            reader, self._spelling, self.synonyms, self._doc_frequencies(reader)
-        )
-        return planner.plan(parsed)
-
-    def _doc_frequencies(self, reader: IndexReader) -> DocFrequencies:
-        """Remembered term counts for this reader (a new searcher starts afresh)."""
-        if self._df is None or self._df.reader is not reader:
-            self._df = DocFrequencies(reader)
-        return self._df
-
-    def _filter(self, searcher: Searcher, name: str, value: str) -> set[int]:
-        key = (name, value)
-        if key not in self._filters:  # cleared whenever the searcher is replaced
-            self._filters[key] = set(searcher.docs_for_query(wq.Term(name, value)))
-        return self._filters[key]
-
-    def _run(
-        self, searcher: Searcher, plan: Plan, category: str | None, kind: str | None, limit: int
-    ) -> tuple[int, list[Hit]]:
-        allowed: set[int] | None = None
-        for name, value in (("category", category), ("kind", kind)):
-            if value:
-                docs = self._filter(searcher, name, value)
-                allowed = docs if allowed is None else allowed & docs
-        if allowed is not None and not allowed:
-            return 0, []
-        scorer = Scorer(searcher, self._lengths, self._doc_frequencies(searcher.reader()))
-        total, top = scorer.run(plan, allowed, limit)
-        highlight = plan.highlight()
-        hits = []
-        for score, docnum in top:
-            stored = searcher.stored_fields(docnum)
-            body, summary = stored.get("body", ""), stored.get("summary", "")
-            hits.append(
-                Hit(
-                    slug=stored["slug"],
-                    kind=stored.get("kind", ""),
-                    title=stored.get("title", ""),
-                    summary=summary,
-                    category=stored.get("category", ""),
-                    snippet=make_snippet(body, summary, highlight),
-                    score=round(score, 4),
-                )
-            )
-        return total, hits
-
-    def categories(self) -> list[str]:
-        """Categories of the documents currently indexed, sorted."""
-        with self._lock:
-            try:
-                searcher = self._current()
-            except Exception as exc:  # noqa: BLE001
-                self._failed(exc)
-                return []
-            found = []
-            for btext in searcher.reader().lexicon("category"):
-                value = btext.decode("utf-8")
-                if searcher.document_number(category=value) is not None:  # skips deleted
-                    found.append(value)
-            return sorted(found, key=str.lower)
 
     def health(self) -> dict:
         """{"documents": N, "status": "ok"}, "degraded" or "error" with a reason; never raises."""
@@ -645,7 +438,7 @@ def _next_generation(storage: FileStorage) -> int:
     # if the recreated index counted up from 0 to N again, that worker would think its
     # stale searcher current. Seconds since 2023 (whoosh stores a 32-bit number) only
     # come round again if the old index averaged more than one commit a second.
-    return max(TOC._latest_generation(storage, INDEX_NAME) + 1,
+    return max(latest_generation(storage, INDEX_NAME) + 1,
                int(time.time()) - GENERATION_EPOCH)
 
 

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import heapq
 import math
-from array import array
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.matching import FilterMatcher
-from whoosh.reading import IndexReader, TermNotFound
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kb.search.query import (
     PAIR_FIELDS,
@@ -22,6 +18,7 @@ from kb.search.query import (
     Plan,
 )
 from kb.search.synonyms import PAIR_SEP
+from kb.search.whoosh_internals import byte_to_length, length_column, postings
 
 K1 = 1.2
 # Aboutness: a document whose title, tags or quick answer carry the query's words (or
@@ -52,12 +49,7 @@ class FieldLengths:
         """One whoosh length byte per document of the segment."""
         key = (leaf.segment().segment_id(), fieldname)
         if key not in self._cache:
-            try:  # one read of the raw column instead of a lookup per document
-                column = leaf._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-                raw = column._dbfile.get(column._basepos, column._count)
-            except Exception:  # noqa: BLE001 - slower public route if internals moved
-                docs = range(leaf.doc_count_all())
-                raw = bytes(length_to_byte(leaf.doc_field_length(d, fieldname)) for d in docs)
+            raw = length_column(leaf, fieldname)
             self._cache[key] = raw + bytes(max(0, leaf.doc_count_all() - len(raw)))
         return self._cache[key]
 
@@ -191,7 +183,7 @@ class Scorer:
         lengths_of = _LENGTHS
         out: dict[int, float] = {}
         for leaf, offset in self.leaves:
-            ids, weights = _postings(leaf, fieldname, btext)
+            ids, weights = postings(leaf, fieldname, btext)
             if not ids:
                 continue
             lengths = self.lengths.of(leaf, fieldname)
@@ -202,28 +194,3 @@ class Scorer:
                 norm = k_base + k_len * lengths_of[lengths[doc]]
                 out[offset + doc] = scale * tf / (tf + norm)
         return out
-
-
-def _postings(leaf: IndexReader, fieldname: str, btext: bytes) -> tuple[array, array]:
-    """All (docnum, term frequency) postings of a term in one segment, deletions included."""
-    ids, weights = array("I"), array("f")
-    try:
-        m = leaf.postings(fieldname, btext)
-    except TermNotFound:
-        return ids, weights
-    if isinstance(m, FilterMatcher):  # deletions: the caller skips them itself
-        m = m.child
-    if isinstance(m, W3LeafMatcher):
-        # Whole blocks at a time: one unpickle per block instead of calls per posting.
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            weights.extend(m._weights)
-            m._next_block()
-    else:
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            m.next()
-    return ids, weights

@@ -8,29 +8,17 @@ import threading
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload
 
-from kb.content.render import markdown_to_text
 from kb.extensions import db
-from kb.models import (
-    Article,
-    ArticleVersion,
-    CallScript,
-    CallScriptVersion,
-    SearchLog,
-    User,
-    sha256_text,
-)
-from kb.search import vocabularies
+from kb.models import SearchLog, User
+from kb.search import providers, vocabularies
 from kb.search.engine import Document, Hit, IndexBusy, Results, SearchIndex
+from kb.search.query import MAX_QUERY_CHARS
 
-MAX_QUERY_CHARS = 500
-KINDS = ("article", "script")
-# Scripts share the index with articles and may share a slug with one (the crisis
-# protocol is both), so their index key carries a prefix.
-SCRIPT_PREFIX = "script:"
+# The crisis protocol and the emergency guidance are articles (kb/search/vocabularies.py).
+PIN_KIND = "article"
 # How often a worker compares its index with the database between writes (seconds);
 # the comparison is two aggregate queries unless something changed.
 CHECK_INTERVAL = 5.0
@@ -58,68 +46,23 @@ def get_index() -> SearchIndex:
     return current_app.extensions["kb_search"]
 
 
-def fingerprint(article: Article | CallScript, version_sha: str) -> str:
-    """What the index must match for an article or script: its text and indexed fields."""
-    return sha256_text(
-        "\x1f".join([version_sha, article.title, article.summary, article.category, *article.tags])
-    )
-
-
-def document_for(article: Article) -> Document:
-    """The search document for an article's current version."""
-    version = article.current_version
-    return Document(
-        slug=article.slug,
-        kind="article",
-        title=article.title,
-        summary=article.summary,
-        tags=list(article.tags),
-        category=article.category,
-        body=markdown_to_text(version.markdown),
-        sha256=fingerprint(article, version.sha256),
-        updated_at=article.updated_at,
-    )
-
-
-def script_key(slug: str) -> str:
-    """The index key of a call script."""
-    return SCRIPT_PREFIX + slug
-
-
 def public_slug(hit: Hit) -> str:
-    """A hit's own slug, without the index prefix scripts carry."""
-    return hit.slug.removeprefix(SCRIPT_PREFIX) if hit.kind == "script" else hit.slug
+    """A hit's own slug, without the prefix its kind's index key carries."""
+    return providers.public_slug(hit.kind, hit.slug)
 
 
 def result_url(hit: Hit) -> str:
-    """Where a search result links to: the article page or the script player."""
-    if hit.kind == "script":
-        return url_for("callscripts.start", slug=public_slug(hit))
-    return url_for("articles.article", slug=hit.slug)
+    """Where a search result links to, as the hit's provider says."""
+    return providers.get(hit.kind).url(public_slug(hit))
 
 
-def document_for_script(script: CallScript) -> Document:
-    """The search document for a call script's current version."""
-    from kb.callscripts.services import definition
-
-    version = script.current_version
-    parsed = definition(version)
-    parts = [parsed.intro]
-    for step in parsed.steps.values():
-        parts += [step.title, step.say, step.alerts, step.guidance]
-        parts += [choice.label for choice in step.choices]
-    body = markdown_to_text("\n\n".join(p for p in parts if p))
-    return Document(
-        slug=script_key(script.slug),
-        kind="script",
-        title=script.title,
-        summary=script.summary,
-        tags=list(script.tags),
-        category=script.category,
-        body=body,
-        sha256=fingerprint(script, version.sha256),
-        updated_at=script.updated_at,
-    )
+def categories() -> list[tuple[str, int]]:
+    """(name, count) of every category the providers know, alphabetically."""
+    counts: dict[str, int] = {}
+    for provider in providers.registered().values():
+        for name, count in getattr(provider, "categories", list)():
+            counts[name] = counts.get(name, 0) + count
+    return sorted(counts.items())
 
 
 def sync_index() -> dict:
@@ -143,34 +86,21 @@ def sync_index() -> dict:
 
 
 def current_fingerprints() -> dict[str, str]:
-    """index key -> fingerprint for every article and script (the watermark to match)."""
-    rows = db.session.execute(
-        db.select(Article, ArticleVersion.sha256).join(
-            ArticleVersion, Article.current_version_id == ArticleVersion.id
-        )
-    )
-    marks = {article.slug: fingerprint(article, sha) for article, sha in rows}
-    scripts = db.session.execute(
-        db.select(CallScript, CallScriptVersion.sha256).join(
-            CallScriptVersion, CallScript.current_version_id == CallScriptVersion.id
-        )
-    )
-    marks.update({script_key(script.slug): fingerprint(script, sha) for script, sha in scripts})
+    """index key -> fingerprint for every current document (the watermark to match)."""
+    marks: dict[str, str] = {}
+    for provider in providers.registered().values():
+        marks.update({provider.key_prefix + slug: mark
+                      for slug, mark in provider.fingerprints().items()})
     return marks
 
 
-def _load_document(slug: str) -> Document:
-    if slug.startswith(SCRIPT_PREFIX):
-        script = db.session.scalar(
-            db.select(CallScript)
-            .options(joinedload(CallScript.current_version))
-            .filter_by(slug=slug.removeprefix(SCRIPT_PREFIX))
-        )
-        return document_for_script(script)
-    article = db.session.scalar(
-        db.select(Article).options(joinedload(Article.current_version)).filter_by(slug=slug)
-    )
-    return document_for(article)
+def _load_document(index_key: str) -> Document:
+    """The document for an index key, from the provider of its kind."""
+    kind, slug = providers.split_key(index_key)
+    doc = providers.get(kind).document(slug)
+    if doc is None:  # gone since the fingerprints were read; catch-up retries next time
+        raise LookupError(f"no current {kind} {slug!r}")
+    return providers.keyed(kind, doc)
 
 
 def catch_up() -> dict:
@@ -184,14 +114,8 @@ def catch_up() -> dict:
 
 def _db_watermark() -> tuple:
     """A cheap summary of the database's documents: changes whenever a fingerprint may."""
-    marks = []
-    for model in (Article, CallScript):
-        marks.extend(db.session.execute(
-            db.select(db.func.count(model.id), db.func.max(model.updated_at),
-                      db.func.max(model.current_version_id))
-            .where(model.current_version_id.is_not(None))
-        ).one())
-    return tuple(marks)
+    return tuple((kind, *provider.watermark())
+                 for kind, provider in providers.registered().items())
 
 
 def expected_fingerprints() -> dict[str, str]:
@@ -260,24 +184,14 @@ def ensure_ready() -> None:
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the whole index (articles and scripts); returns the number of documents."""
-    articles = db.session.scalars(
-        db.select(Article)
-        .options(joinedload(Article.current_version))
-        .where(Article.current_version_id.is_not(None))
-        .order_by(Article.id)
-    ).all()
-    scripts = db.session.scalars(
-        db.select(CallScript)
-        .options(joinedload(CallScript.current_version))
-        .where(CallScript.current_version_id.is_not(None))
-        .order_by(CallScript.id)
-    ).all()
-    docs = itertools.chain(
-        (document_for(a) for a in articles), (document_for_script(s) for s in scripts)
+    registered = providers.registered()
+    total = sum(provider.count() for provider in registered.values())
+    docs = itertools.chain.from_iterable(
+        (providers.keyed(kind, doc) for doc in provider.documents())
+        for kind, provider in registered.items()
     )
     try:
-        count = get_index().rebuild(docs, total=len(articles) + len(scripts),
-                                    progress=progress)
+        count = get_index().rebuild(docs, total=total, progress=progress)
     except IndexBusy as error:
         raise IndexUnavailable(str(error)) from error
     except OSError as error:
@@ -290,15 +204,9 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     return count
 
 
-def document_counts() -> tuple[int, int]:
-    """How many articles and scripts the database holds (what a rebuild will index)."""
-    articles = db.session.scalar(
-        db.select(db.func.count(Article.id)).where(Article.current_version_id.is_not(None))
-    )
-    scripts = db.session.scalar(
-        db.select(db.func.count(CallScript.id)).where(CallScript.current_version_id.is_not(None))
-    )
-    return articles or 0, scripts or 0
+def document_counts() -> dict[str, int]:
+    """kind -> how many current documents the database holds (what a rebuild indexes)."""
+    return {kind: provider.count() for kind, provider in providers.registered().items()}
 
 
 def run_search(
@@ -314,8 +222,8 @@ def run_search(
 
     ``kind`` is "article", "script" or None for both; anything else is a ValueError.
     """
-    if kind and kind not in KINDS:
-        raise ValueError(f"kind must be one of: {', '.join(KINDS)}")
+    if kind and kind not in providers.kinds():
+        raise ValueError(f"kind must be one of: {', '.join(providers.kinds())}")
     ensure_ready()
     query = query[:MAX_QUERY_CHARS]
     index = get_index()
@@ -327,7 +235,7 @@ def run_search(
         ensure_ready()
         results = index.search(query, category=category or None, kind=kind, limit=limit)
     if kind is None:
-        results.hits = scripts_after_their_articles(results.hits)
+        results.hits = follow_their_sources(results.hits)
     # Safety first: the protocol (or the emergency guidance) leads whatever the filters.
     if intent.crisis is not None:
         results.crisis = True
@@ -370,56 +278,54 @@ def log_search(query: str, results: Results, *, category: str | None, user: User
         return False
 
 
-def pin_first(results: Results, slug: str, limit: int) -> None:
-    """Put article ``slug`` first: moved up if it matched, otherwise added on top."""
-    found = [hit for hit in results.hits if hit.kind == "article" and hit.slug == slug]
+def pin_first(results: Results, slug: str, limit: int, kind: str = PIN_KIND) -> None:
+    """Put document ``slug`` first: moved up if it matched, otherwise added on top."""
+    index_key = providers.key(kind, slug)
+    found = [hit for hit in results.hits if hit.kind == kind and hit.slug == index_key]
     rest = [hit for hit in results.hits if hit not in found]
     if found:
         results.hits = [found[0], *rest]
         return
-    article = db.session.scalar(
-        db.select(Article).where(Article.slug == slug, Article.current_version_id.is_not(None))
-    )
-    if article is None:
+    brief = getattr(providers.get(kind), "brief", lambda _slug: None)(slug)
+    if brief is None:
         return
-    hit = Hit(slug=article.slug, kind="article", title=article.title,
-              summary=article.summary, category=article.category, snippet="",
+    hit = Hit(slug=index_key, kind=kind, title=brief["title"], summary=brief["summary"],
+              category=brief["category"], snippet="",
               score=max((h.score for h in rest), default=0.0))
     results.hits = [hit, *rest][: max(1, limit)]
     results.total += 1
 
 
-def scripts_after_their_articles(hits: list[Hit]) -> list[Hit]:
-    """Move each script just below the first article it cites that also matched.
+def follow_their_sources(hits: list[Hit]) -> list[Hit]:
+    """Move each hit just below the first hit it follows, as its provider says.
 
-    The article is the procedure and the script is built on it, so the article is read
-    first and the script is one line further down.
+    Call scripts follow the articles they cite: the article is the procedure, read
+    first, and the script built on it is one line further down.
     """
-    script_slugs = [public_slug(h) for h in hits if h.kind == "script"]
-    if not script_slugs:
+    follows: dict[str, set[str]] = {}
+    for kind, provider in providers.registered().items():
+        slugs = [public_slug(h) for h in hits if h.kind == kind]
+        if not slugs or not hasattr(provider, "follows"):
+            continue
+        for slug, sources in provider.follows(slugs).items():
+            follows[provider.key_prefix + slug] = {
+                providers.key(source_kind, source) for source_kind, source in sources
+                if source_kind in providers.kinds()
+            }
+    if not follows:
         return hits
-    cited = {
-        script_key(slug): set(slugs or [])
-        for slug, slugs in db.session.execute(
-            db.select(CallScript.slug, CallScriptVersion.cited_slugs)
-            .join(CallScriptVersion, CallScript.current_version_id == CallScriptVersion.id)
-            .where(CallScript.slug.in_(script_slugs))
-        )
-    }
     order = list(hits)
-    for hit in [h for h in hits if h.kind == "script"]:
+    for hit in [h for h in hits if h.slug in follows]:
         here = order.index(hit)
-        sources = cited.get(hit.slug, set())
+        sources = follows[hit.slug]
         below = next(
-            (
-                i
-                for i in range(here + 1, len(order))
-                if order[i].kind == "article" and order[i].slug in sources
-            ),
+            (i for i in range(here + 1, len(order))
+             if order[i] is not hit and order[i].slug in sources
+             and order[i].slug not in follows),
             None,
         )
         if below is not None:
-            order.insert(below, order.pop(here))  # lands just after that article
+            order.insert(below, order.pop(here))  # lands just after that source
     return order
 
 

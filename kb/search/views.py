@@ -5,16 +5,20 @@ from __future__ import annotations
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
-from kb.articles.services import categories
-from kb.search import bp
-from kb.search.services import KINDS, public_slug, result_url, run_search
-
-KIND_LABELS = {"article": "Articles", "script": "Call scripts"}
+from kb.search import bp, providers
+from kb.search.query import MAX_QUERY_CHARS
+from kb.search.services import categories, public_slug, result_url, run_search
 
 
 @bp.app_template_global("result_url")
 def _result_url(hit) -> str:
     return result_url(hit)
+
+
+@bp.app_template_global("max_query_chars")
+def _max_query_chars() -> int:
+    """How much of a query search reads (the page shows the same part)."""
+    return MAX_QUERY_CHARS
 
 
 @bp.app_template_global("result_slug")
@@ -28,17 +32,32 @@ def search():
     query = request.args.get("q", "")
     category = request.args.get("category", "")
     kind = request.args.get("kind", "")
-    kind = kind if kind in KINDS else ""  # the page shrugs off a bad kind; the API says 400
+    # The page shrugs off a bad kind; the API says 400.
+    kind = kind if kind in providers.kinds() else ""
     results = run_search(query, category=category, kind=kind or None, limit=20, user=current_user)
     return render_template(
         "search/results.html",
         query=query,
         category=category,
         kind=kind,
-        kinds=KIND_LABELS,
+        kinds={kind: p.label for kind, p in providers.registered().items()},
         results=results,
         categories=categories(),
     )
+
+
+@bp.route("/search/suggest")
+def suggest():
+    """The typeahead's answer: the same results fragment the search page renders."""
+    # One renderer: kb.js swaps this fragment's banner, status and list into the page.
+    query = request.args.get("q", "")
+    category = request.args.get("category", "")
+    kind = request.args.get("kind", "")
+    kind = kind if kind in providers.kinds() else ""
+    results = run_search(query, category=category, kind=kind or None, limit=10,
+                         user=current_user, source="typeahead")
+    return render_template("search/_results.html", query=query, category=category, kind=kind,
+                           kinds=None, results=results)
 
 
 @bp.route("/opensearch.xml")

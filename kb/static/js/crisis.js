@@ -6,32 +6,7 @@
 
   var status = document.getElementById("copy-status");
 
-  function announce(message) {
-    if (!status) { return; }
-    status.textContent = "";
-    // A fresh text node is announced even when the same number is copied twice.
-    window.setTimeout(function () { status.textContent = message; }, 50);
-  }
-
-  function fallbackCopy(field) {
-    field.focus();
-    field.select();
-    try {
-      return document.execCommand("copy");
-    } catch (error) {
-      return false;
-    }
-  }
-
-  function copy(field) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(field.value).then(
-        function () { return true; },
-        function () { return fallbackCopy(field); }
-      );
-    }
-    return Promise.resolve(fallbackCopy(field));
-  }
+  function announce(message) { window.KB.announce(status, message); }
 
   function setup(button) {
     var field = document.getElementById(button.getAttribute("data-copy"));
@@ -40,7 +15,7 @@
     var timer = null;
     button.hidden = false;
     button.addEventListener("click", function () {
-      copy(field).then(function (ok) {
+      window.KB.copy(field).then(function (ok) {
         window.clearTimeout(timer);
         label.textContent = ok ? "Copied" : "Select and copy";
         if (ok) {

@@ -60,10 +60,7 @@
     return parts.join(" ");
   }
 
-  function announce(message) {
-    ui.live.textContent = "";
-    window.setTimeout(function () { ui.live.textContent = message; }, 50);
-  }
+  function announce(message) { window.KB.announce(ui.live, message); }
 
   function finishedMs() {
     return state.holds.reduce(function (sum, hold) { return sum + hold.ms; }, 0);
@@ -153,16 +150,12 @@
       : baseTitle;
   }
 
-  function isTyping(target) {
-    var tag = (target.tagName || "").toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
-  }
 
   ui.toggle.addEventListener("click", function () { if (state.current) { finish(); } else { start(); } });
   ui.checked.addEventListener("click", checkedBack);
   ui.newCall.addEventListener("click", newCall);
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || isTyping(event.target)) { return; }
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || window.KB.isTyping(event.target)) { return; }
     var key = (event.key || "").toLowerCase();
     var button = { s: ui.toggle, c: ui.checked, n: ui.newCall }[key];
     if (!button || button.disabled) { return; }

@@ -2,14 +2,9 @@
 (function () {
   "use strict";
 
-  function isTyping(target) {
-    var tag = (target.tagName || "").toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
-  }
-
   // "/" focuses the search box from anywhere, as in most web apps agents know.
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || window.KB.isTyping(event.target)) {
       return;
     }
     var box = document.getElementById("q") || document.querySelector("[data-search-input]");
@@ -32,35 +27,6 @@
     }
   });
 
-  // The snippet arrives as escaped text with <mark> around matches: rebuild it as DOM nodes
-  // rather than trusting innerHTML.
-  function appendSnippet(parent, snippet) {
-    var parts = snippet.split(/(<mark>|<\/mark>)/);
-    var inMark = false;
-    var scratch = document.createElement("textarea");
-    parts.forEach(function (part) {
-      if (part === "<mark>") { inMark = true; return; }
-      if (part === "</mark>") { inMark = false; return; }
-      if (!part) { return; }
-      scratch.innerHTML = part; // decodes &amp; &lt; etc.; a textarea never runs markup
-      var text = document.createTextNode(scratch.value);
-      if (inMark) {
-        var mark = document.createElement("mark");
-        mark.appendChild(text);
-        parent.appendChild(mark);
-      } else {
-        parent.appendChild(text);
-      }
-    });
-  }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text) { node.textContent = text; }
-    return node;
-  }
-
   function setupTypeahead(form) {
     var input = form.querySelector("[data-search-input]");
     var category = form.querySelector("select[name=category]");
@@ -78,86 +44,58 @@
     var controller = null;
     var latest = 0;
 
-    function render(data, seq) {
+    // The server renders the results (kb/templates/search/_results.html, the same
+    // fragment as the search page); this only moves its parts into this box's slots.
+    function render(html, seq) {
       if (seq !== latest) { return; } // an older, slower answer: ignore it
-      list.textContent = "";
-      status.textContent = "";
-      renderBanner(data.crisis);
+      var fragment = document.createElement("template");
+      fragment.innerHTML = html;
+      var parts = fragment.content;
+      var served = {
+        banner: parts.querySelector("[data-crisis-banner-slot]"),
+        status: parts.querySelector(".search-status"),
+        list: parts.querySelector("[data-results]"),
+        empty: parts.querySelector(".empty-state")
+      };
+      if (banner) { banner.innerHTML = served.banner ? served.banner.innerHTML : ""; }
+      status.innerHTML = served.status ? served.status.innerHTML : "";
+      if (served.empty) { status.innerHTML += served.empty.innerHTML; }
+      list.innerHTML = served.list ? served.list.innerHTML : "";
       if (panel) { panel.hidden = false; }
-      if (data.suggestion) {
-        var p = el("p", "suggestion", "Did you mean ");
-        var a = el("a", null, data.suggestion);
-        a.href = "/search?q=" + encodeURIComponent(data.suggestion);
-        a.addEventListener("click", function (event) {
-          event.preventDefault();
-          input.value = data.suggestion;
-          search();
-          input.focus();
-        });
-        p.appendChild(a);
-        p.appendChild(document.createTextNode("?"));
-        status.appendChild(p);
-      }
-      if (data.query.trim()) {
-        var count = data.total === 1 ? "1 result" : data.total + " results";
-        status.appendChild(el("p", null, data.total ? count : "Nothing matched. Try fewer words or another spelling."));
-      }
-      data.results.forEach(function (hit) {
-        var li = el("li", "result");
-        var link = el("a", "result__link");
-        link.href = hit.url;
-        link.appendChild(el("span", "result__title", hit.title));
-        li.appendChild(link);
-        if (hit.kind === "script") {
-          li.classList.add("result--script");
-          li.appendChild(el("span", "badge badge--script", "Call script"));
-        }
-        li.appendChild(el("span", "result__category", hit.category));
-        if (hit.summary) { li.appendChild(el("p", "result__summary", hit.summary)); }
-        if (hit.snippet) {
-          var snippet = el("p", "result__snippet");
-          appendSnippet(snippet, hit.snippet);
-          li.appendChild(snippet);
-        }
-        list.appendChild(li);
-      });
     }
 
-    // A caller at risk: the same red banner the server renders, linking to the protocol.
-    function renderBanner(crisis) {
-      if (!banner) { return; }
-      banner.textContent = "";
-      if (!crisis) { return; }
-      var p = el("p", "crisis-banner__text");
-      p.setAttribute("role", "alert");
-      var link = el("a", null, "Caller at risk? Open the crisis protocol");
-      var protocol = document.querySelector("[data-crisis-link]");
-      link.href = protocol ? protocol.getAttribute("href") : "/crisis/";
-      link.setAttribute("data-crisis-banner", "");
-      p.appendChild(link);
-      p.appendChild(document.createTextNode(" "));
-      p.appendChild(el("kbd", null, "Alt+Shift+C"));
-      banner.appendChild(p);
+    function clear() {
+      list.textContent = "";
+      status.textContent = "";
+      if (banner) { banner.textContent = ""; }
     }
+
+    // "Did you mean": take the suggestion into the box and search again, in place.
+    status.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest(".suggestion a") : null;
+      if (!link) { return; }
+      event.preventDefault();
+      input.value = link.textContent;
+      search();
+      input.focus();
+    });
 
     function search() {
       var q = input.value;
       var seq = ++latest;
       if (controller) { controller.abort(); }
       if (!q.trim()) {
-        list.textContent = "";
-        status.textContent = "";
-        renderBanner(false);
+        clear();
         if (panel) { panel.hidden = true; }
         return;
       }
       controller = window.AbortController ? new AbortController() : null;
-      var url = "/api/search?source=typeahead&limit=10&q=" + encodeURIComponent(q);
+      var url = "/search/suggest?q=" + encodeURIComponent(q);
       if (category && category.value) { url += "&category=" + encodeURIComponent(category.value); }
       if (kind && kind.value) { url += "&kind=" + encodeURIComponent(kind.value); }
       fetch(url, { credentials: "same-origin", signal: controller ? controller.signal : undefined,
-                   headers: { "Accept": "application/json" } })
-        .then(function (response) { return response.ok ? response.json() : null; })
+                   headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
         .then(function (data) {
           if (data) {
             render(data, seq);

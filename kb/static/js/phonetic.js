@@ -5,12 +5,7 @@
 
   var status = document.getElementById("phonetic-status");
 
-  function say(message) {
-    if (!status) { return; }
-    status.textContent = "";
-    // A fresh text node after a tick makes screen readers announce a repeated message.
-    window.setTimeout(function () { status.textContent = message; }, 50);
-  }
+  function say(message) { window.KB.announce(status, message); }
 
   function revealButtons(root) {
     root.querySelectorAll("[data-copy], [data-print]").forEach(function (button) {
@@ -18,20 +13,6 @@
     });
   }
 
-  function copyFallback(field) {
-    field.focus();
-    field.select();
-    return document.execCommand && document.execCommand("copy");
-  }
-
-  function copy(field) {
-    var text = field.value;
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text).then(function () { return true; },
-        function () { return copyFallback(field); });
-    }
-    return Promise.resolve(copyFallback(field)); // plain-http intranets have no clipboard API
-  }
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy], [data-print]");
@@ -39,7 +20,7 @@
     if (button.hasAttribute("data-print")) { window.print(); return; }
     var field = document.getElementById(button.getAttribute("data-copy"));
     if (!field) { return; }
-    copy(field).then(function (done) {
+    window.KB.copy(field).then(function (done) {
       say(done ? "Copied: " + field.value : "Press Ctrl+C to copy the selected text.");
       if (!done) { field.focus(); field.select(); }
     });

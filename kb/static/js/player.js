@@ -6,41 +6,19 @@
   var player = document.querySelector("[data-player]");
   if (!player) { return; }
 
-  function isTyping(target) {
-    var tag = (target.tagName || "").toLowerCase();
-    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
-  }
-
   var status = player.querySelector("[data-copy-status]");
   var summary = player.querySelector("[data-summary]");
   var copyButton = player.querySelector("[data-copy]");
   var hints = player.querySelector("[data-key-hints]");
   if (hints) { hints.hidden = false; }
 
-  function say(message) {
-    if (!status) { return; }
-    status.textContent = "";
-    // A fresh text node after a tick makes screen readers announce a repeated message too.
-    window.setTimeout(function () { status.textContent = message; }, 50);
-  }
-
-  function copyByHand() {
-    summary.focus();
-    summary.select();
-    var done = false;
-    try { done = document.execCommand("copy"); } catch (error) { done = false; }
-    say(done ? "Summary copied." : "Press Ctrl+C to copy the selected summary.");
-  }
+  function say(message) { window.KB.announce(status, message); }
 
   function copySummary() {
     if (!summary) { return; }
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(summary.value).then(function () {
-        say("Summary copied.");
-      }, copyByHand);
-    } else {
-      copyByHand();
-    }
+    window.KB.copy(summary).then(function (done) {
+      say(done ? "Summary copied." : "Press Ctrl+C to copy the selected summary.");
+    });
   }
 
   if (copyButton && summary) {
@@ -50,7 +28,7 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
-    if (isTyping(event.target)) {
+    if (window.KB.isTyping(event.target)) {
       // Esc leaves a capture field so the number keys choose again.
       if (event.key === "Escape" && event.target.hasAttribute("data-capture")) {
         event.preventDefault();
