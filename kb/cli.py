@@ -63,18 +63,19 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None,
         raise click.ClickException(f"No such folder: {scripts}")
     else:
         click.echo(f"Call scripts: no folder at {scripts}, skipped.")
+    db.session.commit()
+    # After the commit, the whole index is brought in step with the database (even when
+    # nothing changed: an earlier failed index write is caught up here).
+    index_error = _sync_index()
     failed = False
-    index_errors: list[str] = []
     for label, report in reports:
         click.echo(
             f"{label}: {len(report.created)} new, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.errors)} with errors."
         )
-        if report.index_error is None:
+        if index_error is None:
             for slug in report.created + report.updated:
                 click.echo(f"  indexed {slug}")
-        elif report.index_error not in index_errors:
-            index_errors.append(report.index_error)
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
         for error in report.errors:
@@ -82,10 +83,21 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None,
         failed = failed or bool(report.errors)
     _seed_reference_data()
     failed = _import_vocabularies(vocabularies_dir) or failed
-    for problem in index_errors:
-        click.echo(f"error: search index not updated: {problem}.", err=True)
-    if failed or index_errors:
+    if index_error is not None:
+        click.echo(f"error: search index not updated: {index_error}.", err=True)
+    if failed or index_error is not None:
         sys.exit(1)
+
+
+def _sync_index() -> str | None:
+    """Bring the search index in step with the committed database; the reason if not."""
+    from kb.search.services import IndexUnavailable, sync_index
+
+    try:
+        sync_index()
+    except IndexUnavailable as error:
+        return str(error)
+    return None
 
 
 def _import_vocabularies(directory: Path | None) -> bool:

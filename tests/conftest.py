@@ -224,6 +224,7 @@ def shipped_app(tmp_path_factory):
         from kb.auth.services import seed_demo_accounts
         from kb.callscripts.services import import_scripts
         from kb.crisis.services import seed_helplines
+        from kb.search.services import sync_index
         from kb.tools.duedates.services import seed_standards
 
         seed_demo_accounts()
@@ -234,6 +235,8 @@ def shipped_app(tmp_path_factory):
         assert report.ok, [str(e) for e in report.errors]
         report = import_scripts(base / "scripts")
         assert report.ok, [str(e) for e in report.errors]
+        db.session.commit()
+        sync_index()
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -85,14 +85,11 @@ def save_version(
 
 def import_articles(directory: Path) -> ImportReport:
     """Load every article file under ``directory``; bad files are reported and skipped."""
-    from kb.search.services import sync_index
-
     return import_folder(
         directory,
         model=Article,
         parse=lambda path: parse_article(path, root=directory.parent),
         save=save_version,
-        sync=sync_index,
         noun="article",
     )
 

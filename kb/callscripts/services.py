@@ -175,8 +175,6 @@ def save_script_version(
 
 def import_scripts(directory: Path) -> ImportReport:
     """Load every script file under ``directory``; bad files are reported and skipped."""
-    from kb.search.services import sync_index
-
     current_articles = article_versions()
     known = set(current_articles)
 
@@ -193,7 +191,6 @@ def import_scripts(directory: Path) -> ImportReport:
         save=lambda script, item: save_script_version(
             script, item, current_articles=current_articles
         ),
-        sync=sync_index,
         noun="script",
     )
 

@@ -1,7 +1,8 @@
 """Importing a folder of versioned documents (articles or call scripts) into the database.
 
 The shape is the same for both kinds: parse every file, refuse duplicate slugs, save a
-new version only where the text changed, commit once, then update the search index.
+new version only where the text changed. Like every service it only flushes: the CLI
+command commits, then brings the search index in step.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # Why the search index could not be brought in step; the database change is kept.
-    index_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -46,18 +45,14 @@ def import_folder(
     model: type,
     parse: Callable[[Path], Any],
     save: Callable[[Any, Any], tuple[Any, bool]],
-    sync: Callable[[], Any],
     noun: str,
 ) -> ImportReport:
     """Import every file under ``directory``; bad files are reported and skipped.
 
     ``parse(path)`` returns an item with ``slug`` and ``path`` or raises ContentError or
-    ContentErrors; ``save(existing_or_None, item)`` returns (row, new_version_made);
-    ``sync()`` brings the whole search index in step with the database after the commit
-    (even when nothing changed: an earlier failed index write is caught up here) and
-    may raise IndexUnavailable.
+    ContentErrors; ``save(existing_or_None, item)`` returns (row, new_version_made).
+    The caller commits.
     """
-    from kb.search.services import IndexUnavailable
 
     report = ImportReport()
     by_slug: dict[str, list[Any]] = {}
@@ -98,10 +93,5 @@ def import_folder(
             (report.created if slug not in existing else report.updated).append(slug)
         else:
             report.unchanged.append(slug)
-    db.session.commit()
-
-    try:
-        sync()
-    except IndexUnavailable as error:
-        report.index_error = str(error)
+    db.session.flush()
     return report
