@@ -79,6 +79,26 @@ def test_first_import_seeds_the_shipped_defaults(voc_app, tmp_path):
     assert _stored(voc_app, "crisis")[1] == 1
 
 
+def test_a_newer_shipped_default_reaches_a_site_only_until_a_manager_edits(voc_app, tmp_path):
+    runner = voc_app.test_cli_runner()
+    shipped = tmp_path / "synonyms.txt"
+    manager = _manager(voc_app)
+    assert manager.get("/api/search?q=px7").get_json()["results"] == []
+    # A new release ships a better default: an untouched site takes it on import.
+    shipped.write_text(shipped.read_text() + "px7, pest control\n")
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    assert _stored(voc_app, "synonyms") == (shipped.read_text(), 2)
+    assert ("vocabulary.default", "synonyms") in _audits(voc_app)
+    time.sleep(1.1)  # past the workers' version check
+    assert manager.get("/api/search?q=px7").get_json()["results"]
+    # Once a manager has changed it, it is theirs: the next release leaves it alone.
+    edited = _stored(voc_app, "synonyms")[0] + "rodent, pest control\n"
+    assert _save(manager, "synonyms", edited).status_code == 302
+    shipped.write_text(shipped.read_text() + "qz9, pest control\n")
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    assert _stored(voc_app, "synonyms") == (edited, 3)
+
+
 def test_agents_cannot_see_or_change_vocabularies(voc_app):
     client = voc_app.test_client()
     login(client, "agent")

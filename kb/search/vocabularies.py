@@ -135,17 +135,36 @@ def save_vocabulary(name: str, text: str, user: User | None, action: str = "upda
     return len(changed)
 
 
+# Audit actions that mean "the text is a shipped default", written by no person.
+SHIPPED_ACTIONS = ("vocabulary.seed", "vocabulary.default")
+
+
 def seed_vocabularies() -> int:
-    """Store the shipped defaults of any vocabulary the database lacks; returns how many.
-    Managers own them afterwards, so a later import never overwrites their edits."""
+    """Store the shipped defaults of any vocabulary the database lacks, and bring one that
+    nobody has changed since it was seeded up to a newer shipped default; returns how many.
+
+    Managers own a vocabulary once they (or an import of theirs) change it: a later
+    release never overwrites their edits. Until then, a release's better crisis wording
+    reaches the site with the next import-content.
+    """
     count = 0
     for name in NAMES:
-        if get_vocabulary(name) is None:
-            text = default_text(name)
-            if text:
-                save_vocabulary(name, text, None, action="seed")
-                count += 1
+        text = default_text(name)
+        if not text:
+            continue
+        row = get_vocabulary(name)
+        if row is None:
+            save_vocabulary(name, text, None, action="seed")
+            count += 1
+        elif _still_shipped(row) and save_vocabulary(name, text, None, action="default"):
+            count += 1
     return count
+
+
+def _still_shipped(row: SearchVocabulary) -> bool:
+    """Whether the stored text's last change was a shipped default (no person since)."""
+    last = db.session.scalar(audit.for_target("search_vocabulary", row.id).limit(1))
+    return last is not None and last.action in SHIPPED_ACTIONS and last.user_id is None
 
 
 def export_vocabularies(directory: Path) -> int:
