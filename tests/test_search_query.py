@@ -41,7 +41,7 @@ DOCS = [
              "If the caller has self-harmed or wants to harm themselves, stay on the line."),
     make_doc("voicemail", "Voicemail", "Return voicemail messages by the next working day.",
              "Listen to voicemail at the start of every shift."),
-    make_doc("spelling", "Spelling names", "Spell every name back to the caller.",
+    make_doc("spelling", "PhoneticSpelling names", "Spell every name back to the caller.",
              "Spell surnames with the phonetic alphabet."),
     make_doc("policy", "Complaints policy", "The policy sets the complaint timescales.",
              "Read the policy before you log a complaint."),

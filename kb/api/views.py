@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, request
+from flask import abort, current_app, jsonify, request
 from flask_login import current_user
 
 from kb.api import bp
@@ -17,7 +17,8 @@ MAX_LIMIT = 50
 def search():
     """Search results as JSON."""
     query = request.args.get("q", "")
-    limit = request.args.get("limit", "10")
+    default = max(1, min(MAX_LIMIT, current_app.config["KB_SEARCH_LIMIT"]))
+    limit = request.args.get("limit") or str(default)
     if not limit.isdigit() or len(limit) > 3 or not 1 <= int(limit) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     kind = request.args.get("kind") or None

@@ -54,8 +54,9 @@ def suggest():
     category = request.args.get("category", "")
     kind = request.args.get("kind", "")
     kind = kind if kind in providers.kinds() else ""
-    results = run_search(query, category=category, kind=kind or None, limit=10,
-                         user=current_user, source="typeahead")
+    results = run_search(query, category=category, kind=kind or None,
+                         limit=current_app.config["KB_SEARCH_LIMIT"], user=current_user,
+                         source="typeahead")
     return render_template("search/_results.html", query=query, category=category, kind=kind,
                            kinds=None, results=results)
 

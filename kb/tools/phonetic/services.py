@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.tools.phonetic.speller import MODES, PhoneticInputError, Spelling, spell
+from kb.tools.phonetic.speller import MODES, PhoneticInputError, PhoneticSpelling, spell
 
 # Spellings the card mentions as "also heard"; the reader accepts these and a few more.
 CARD_VARIANTS = {
@@ -17,7 +17,7 @@ CARD_VARIANTS = {
 }
 
 
-def spell_for_page(text: str, mode: str) -> tuple[str, Spelling | None, str | None]:
+def spell_for_page(text: str, mode: str) -> tuple[str, PhoneticSpelling | None, str | None]:
     """The mode used (anything unknown reads as auto), the spelling, and an error message."""
     if mode not in MODES:
         mode = "auto"

@@ -223,7 +223,7 @@ def case_hint(text: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Spelling:
+class PhoneticSpelling:
     """The answer to one request: what was typed, how it was read, and the words to say."""
 
     text: str
@@ -288,7 +288,7 @@ class Spelling:
         return data
 
 
-def spell(text: str, mode: str = "auto") -> Spelling:
+def spell(text: str, mode: str = "auto") -> PhoneticSpelling:
     """Spell text out, or read NATO words back ('auto' decides by the words typed)."""
     text = text.strip()
     if mode not in MODES:
@@ -303,7 +303,7 @@ def spell(text: str, mode: str = "auto") -> Spelling:
     if mode == "auto":
         mode = "decode" if looks_like_words(text) else "encode"
     if mode == "encode":
-        return Spelling(text, mode, encode(text))
+        return PhoneticSpelling(text, mode, encode(text))
     readings = read(text)
     entries: list[Entry] = []
     for reading in readings:
@@ -311,4 +311,4 @@ def spell(text: str, mode: str = "auto") -> Spelling:
             entries.extend(encode(reading.char))
         else:
             entries.append(Entry(reading.heard, reading.heard, known=False, note=UNREAD_NOTE))
-    return Spelling(text, mode, entries, readings)
+    return PhoneticSpelling(text, mode, entries, readings)

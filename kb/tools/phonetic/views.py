@@ -6,10 +6,10 @@ from flask import render_template, request
 
 from kb.tools import bp
 from kb.tools.phonetic.services import CARD_VARIANTS, spell_for_page
-from kb.tools.phonetic.speller import DIGITS, LETTERS, MAX_TEXT_LENGTH, SYMBOLS, Spelling
+from kb.tools.phonetic.speller import DIGITS, LETTERS, MAX_TEXT_LENGTH, SYMBOLS, PhoneticSpelling
 
 
-def _spell_from_request() -> tuple[str, str, Spelling | None, str | None]:
+def _spell_from_request() -> tuple[str, str, PhoneticSpelling | None, str | None]:
     """The text and mode asked for, the spelling, and an error message for people."""
     text = request.args.get("text", "")
     mode, result, error = spell_for_page(text, request.args.get("mode", "auto"))
