@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import yaml
 
+from kb.search.edits import edit_distance
+
 MAX_TOKENS = 80  # a query is at most 500 characters; longer text is not a search
 GAP_WORDS = 3  # how many words "..." may skip
 # <number> in a vocabulary means "a lot": ten or more ("took 30 tablets", not "two").
@@ -72,25 +74,6 @@ def stem(word: str) -> str:
     if word.endswith("e") and len(word) > 3:
         word = word[:-1]  # hope/hoping -> hop, overdose/overdosing -> overdos
     return word
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Edits between two words (a swap of neighbours counts one); limit + 1 when further."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for x in range(1, len(a) + 1):
-        cur = [x] + [0] * len(b)
-        for y in range(1, len(b) + 1):
-            best = min(prev[y] + 1, cur[y - 1] + 1, prev[y - 1] + (a[x - 1] != b[y - 1]))
-            if x > 1 and y > 1 and a[x - 1] == b[y - 2] and a[x - 2] == b[y - 1]:
-                best = min(best, prev2[y - 2] + 1)
-            cur[y] = best
-        if min(cur) > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
 
 
 def typo_allowance(word: str) -> int:
