@@ -51,7 +51,8 @@ def main() -> None:
         from kb import create_app
         from kb.articles.services import import_articles
         from kb.callscripts.services import import_scripts
-        from kb.search.services import run_search
+        from kb.extensions import db
+        from kb.search.services import run_search, sync_index
 
         app = create_app("testing", {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/kb.sqlite",
@@ -61,6 +62,8 @@ def main() -> None:
             upgrade(directory=str(ROOT / "kb" / "migrations"))
             import_articles(ROOT / "articles")
             import_scripts(ROOT / "scripts")
+            db.session.commit()  # as import-content does: commit, then bring the index in step
+            sync_index()
             for name, path in files.items():
                 rows = load(path)
                 rr = hit3 = 0.0

@@ -84,6 +84,7 @@ def build_instance(instance: Path, n: int) -> dict:
         count = rebuild()
         build_s = time.perf_counter() - started
         token = create_token("agent", "bench")
+        db.session.commit()  # services flush; whoever calls them commits
         index = get_index()
         raw = []
         for _ in range(3):
