@@ -26,14 +26,18 @@ def _result_slug(hit) -> str:
     return public_slug(hit)
 
 
+def _search_args() -> tuple[str, str, str]:
+    """The query, category and kind asked for; an unknown kind is ignored (the API says
+    400, the page and the typeahead shrug it off)."""
+    kind = request.args.get("kind", "")
+    kind = kind if kind in providers.kinds() else ""
+    return request.args.get("q", ""), request.args.get("category", ""), kind
+
+
 @bp.route("/search")
 def search():
     """Search results for ``q``, optionally within one category or one kind."""
-    query = request.args.get("q", "")
-    category = request.args.get("category", "")
-    kind = request.args.get("kind", "")
-    # The page shrugs off a bad kind; the API says 400.
-    kind = kind if kind in providers.kinds() else ""
+    query, category, kind = _search_args()
     results = run_search(query, category=category, kind=kind or None, limit=20, user=current_user)
     return render_template(
         "search/results.html",
@@ -50,10 +54,7 @@ def search():
 def suggest():
     """The typeahead's answer: the same results fragment the search page renders."""
     # One renderer: kb.js swaps this fragment's banner, status and list into the page.
-    query = request.args.get("q", "")
-    category = request.args.get("category", "")
-    kind = request.args.get("kind", "")
-    kind = kind if kind in providers.kinds() else ""
+    query, category, kind = _search_args()
     results = run_search(query, category=category, kind=kind or None,
                          limit=current_app.config["KB_SEARCH_LIMIT"], user=current_user,
                          source="typeahead")
