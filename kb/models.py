@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     # Part of every session and remember-me cookie (see get_id): bumping it on sign-out,
     # a password change or deactivation makes every cookie issued before it worthless.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # History: when the user last opened "What's new" (the header counts material
+    # updates after it). None = never looked; the count then covers the last 30 days.
+    whats_new_seen_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -319,3 +322,9 @@ class ResponseStandard(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ----- history (versions, diffs, what's new) -----------------------------------------
+# The header's "What's new" count runs on every page: it filters article versions by
+# created_at, so that column is indexed (the table only grows).
+db.Index("ix_article_versions_created_at", ArticleVersion.created_at)
