@@ -87,6 +87,7 @@ def compare(kind: str, slug: str):
         numbers=list(range(document.current_version.number, 0, -1)),
         source=comparing.source_diff(older, newer),
         rendered=comparing.rendered_diff(older, newer),
+        headers=comparing.header_diff(older, newer),
     )
 
 
