@@ -12,6 +12,7 @@ from kb.models import Article, AuditLog
 from tests.conftest import csrf_token, login
 from tests.test_callscripts import write_script
 from tests.test_history import BODIES
+from tests.test_readonly_db import read_only  # noqa: F401,F811  (a fixture)
 
 
 @pytest.fixture
@@ -187,3 +188,13 @@ def test_whats_new_lists_changes_and_the_header_count_clears(fobs):
     assert 'class="nav-count"' not in text(client.get("/"))
     again = text(client.get("/whats-new"))
     assert again.count('class="whats-new__item"') == 2 and "New since you last looked" not in again
+
+
+def test_whats_new_answers_on_a_read_only_database(read_only, caplog):  # noqa: F811
+    """The last look is a best-effort note: a database refusing writes still shows the page."""
+    app, _writable = read_only
+    client = signed_in(app, "agent")
+    response = client.get("/whats-new")
+    assert response.status_code == 200 and "What's new" in text(response)
+    assert "last look not saved" in caplog.text
+    assert client.get("/history/articles/swipe-cards/").status_code == 200
