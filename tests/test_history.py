@@ -103,6 +103,7 @@ def test_revert_publishes_the_old_text_as_a_new_version(app, fobs):
         # Every earlier version is still there, unchanged.
         rows = history_rows(ARTICLES, article)
         assert [r.version.number for r in rows] == [4, 3, 2, 1]
+        assert rows[0].author == manager.display_name and rows[1].author == ""
         assert "£15 and takes two days" in rows[1].version.markdown
         entry = db.session.scalar(db.select(AuditLog).filter_by(action="article.revert"))
         assert entry.user_id == manager.id and entry.target_id == str(article.id)

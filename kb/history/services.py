@@ -105,22 +105,23 @@ def get_version(kind: Kind, document, number: int):
 def history_rows(kind: Kind, document) -> list[VersionRow]:
     """The history page's table: each version with its author's and approver's names."""
     versions = versions_of(kind, document)
-    ids = {v.author_id for v in versions if v.author_id is not None}
+    # approved_by_id arrives with approval (another branch); until then no approver shows.
+    approvers = {v.id: getattr(v, "approved_by_id", None) for v in versions}
+    ids = {v.author_id for v in versions} | set(approvers.values())
+    ids.discard(None)
     names = {}
     if ids:
         names = dict(db.session.execute(
             db.select(User.id, User.display_name).where(User.id.in_(ids))).all())
-    rows = []
-    for version in versions:
-        # approved_by arrives with approval (another branch); until then nothing shows.
-        approver = getattr(version, "approved_by", None)
-        rows.append(VersionRow(
+    return [
+        VersionRow(
             version=version,
-            author=names.get(version.author_id, "") if version.author_id else "",
-            approver=getattr(approver, "display_name", "") if approver is not None else "",
+            author=names.get(version.author_id, ""),
+            approver=names.get(approvers[version.id], ""),
             current=version.id == document.current_version_id,
-        ))
-    return rows
+        )
+        for version in versions
+    ]
 
 
 def parse_number(raw: str | None) -> int | None:

@@ -36,6 +36,12 @@ def _local_time(value) -> str:
     return format_local(value)
 
 
+@bp.app_template_filter("iso_utc")
+def _iso_utc(value) -> str:
+    """A stored UTC time as a machine-readable <time datetime> value."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
 @bp.app_context_processor
 def _whats_new_count() -> dict:
     """The header's count of unseen material updates, for signed-in users only."""
