@@ -125,15 +125,6 @@ def change_password(username: str, password: str) -> User:
     return user
 
 
-def set_active(username: str, active: bool) -> User:
-    """Deactivate (every session ends) or reactivate an account."""
-    user = _find_user(username)
-    if user.active != active:
-        user.active = active
-        user.end_sessions()  # reactivating must not revive a session from before
-    return user
-
-
 # --- per-account back-off ------------------------------------------------------------
 # Failures are counted per username in Flask-Limiter's storage (memory:// per worker, or
 # a shared redis:// store), alongside the per-address limit on the login route.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from kb.core.errors import Invalid
@@ -25,14 +26,14 @@ def _team_id(value) -> int:
 
 
 class RoleTeamForm(FlaskForm):
-    role = SelectField("Role", choices=[(role, ROLE_LABELS[role]) for role in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES])
     team = SelectField("Team", coerce=_team_id, validate_choice=True)
 
     def limit_choices(self, roles, teams, *, allow_none: bool) -> None:
         """Offer only the roles and teams the signed-in user may give."""
-        self.role.choices = [(role, ROLE_LABELS[role]) for role in roles]
-        self.team.choices = ([(0, "No team")] if allow_none else []) + [
-            (team.id, team.name) for team in teams
+        self.role.choices = [SelectChoice(role, ROLE_LABELS[role]) for role in roles]
+        self.team.choices = ([SelectChoice(0, "No team")] if allow_none else []) + [
+            SelectChoice(team.id, team.name) for team in teams
         ]
 
 

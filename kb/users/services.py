@@ -295,6 +295,23 @@ def set_active(actor, user_id: int, active: bool) -> bool:
     return True
 
 
+def set_active_from_cli(username: str, active: bool) -> User:
+    """``flask deactivate-user``: the same last-admin rule, audited with no actor."""
+    target = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
+    if target is None:
+        raise NotFound(f"No user called {username!r}.")
+    _lock(None, target)
+    if target.active != active:
+        if not active:
+            _guard_last_admin(target)
+        target.active = active
+        target.end_sessions()
+        record(None, "user.reactivated" if active else "user.deactivated", target,
+               {"via": "command line"}, label=target.username)
+        db.session.flush()
+    return target
+
+
 def create_team(actor, name: str) -> Team:
     """Add a team (admins only); names are unique ignoring case."""
     require(actor, "admin", "Only an admin can add teams.")
