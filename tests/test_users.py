@@ -212,7 +212,8 @@ def test_the_migration_turns_free_text_teams_into_team_rows(tmp_path):
             db.session.execute(text(
                 "INSERT INTO users (username, display_name, role, team, password_hash, "
                 "active, created_at, session_version) VALUES (:u, :u, 'agent', :t, 'x', "
-                "1, CURRENT_TIMESTAMP, 1)"), {"u": f"user{number}", "t": team})
+                ":active, CURRENT_TIMESTAMP, 1)"), {"u": f"user{number}", "t": team,
+                                                    "active": True})
         db.session.commit()
         upgrade(directory=migrations)
         rows = db.session.execute(text(
