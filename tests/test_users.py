@@ -431,3 +431,23 @@ def test_no_route_deletes_a_user(app):
     paths = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("users.")}
     assert not any("delete" in path for path in paths)
     assert not any("DELETE" in rule.methods for rule in app.url_map.iter_rules())
+
+
+def test_a_deactivated_users_token_is_refused(app):
+    with app.app_context():
+        agent = _user("agent")
+        token, _row = services.create_token(agent, agent.id, "Sync script")
+        db.session.commit()
+    api, bearer = app.test_client(), {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/standards", headers=bearer).status_code == 200
+    with app.app_context():
+        services.set_active(_user("admin"), _user("agent").id, False)
+        db.session.commit()
+    assert api.get("/api/standards", headers=bearer).status_code == 401
+
+
+def test_the_users_link_is_shown_to_managers_and_admins_only(app):
+    for username, shown in (("agent", False), ("manager", True), ("admin", True)):
+        page = _signed_in(app, username).get("/articles/").get_data(as_text=True)
+        assert ('href="/users/"' in page) is shown, username
+        assert "API tokens</a>" in page  # everyone reaches their own tokens
