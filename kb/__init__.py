@@ -114,12 +114,14 @@ def _register_blueprints(app: Flask) -> None:
     from kb.history import bp as history_bp
     from kb.search import bp as search_bp
     from kb.tools import bp as tools_bp
+    from kb.users import bp as users_bp
 
     for blueprint in (
         auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp, admin_bp,
         history_bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(users_bp)  # users and teams (issue 9)
     app.register_blueprint(api_bp, url_prefix="/api")
 
 

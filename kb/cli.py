@@ -241,13 +241,14 @@ def set_password_command(username: str, password: str) -> None:
 @click.option("--reactivate", is_flag=True, help="Allow the account to sign in again.")
 def deactivate_user_command(username: str, reactivate: bool) -> None:
     """Stop USERNAME signing in (every session ends at once), or --reactivate it."""
-    from kb.auth.services import AccountError, set_active
+    from kb.core.errors import Invalid, NotFound
+    from kb.users.services import set_active_from_cli
 
     _require_schema()
     try:
-        user = set_active(username, reactivate)
+        user = set_active_from_cli(username, reactivate)
         db.session.commit()
-    except AccountError as error:
+    except (Invalid, NotFound) as error:
         raise click.ClickException(str(error)) from None
     state = "can sign in again" if reactivate else "is deactivated and signed out everywhere"
     click.echo(f"{user.username} {state}.")

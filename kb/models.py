@@ -35,7 +35,9 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16), default="agent")
-    team: Mapped[str | None] = mapped_column(String(120))
+    # Users and teams (issue 9): a team is a row, so sign-off assignment and "managers
+    # manage their own team" point at one spelling of it.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -47,6 +49,7 @@ class User(UserMixin, db.Model):
     whats_new_seen_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    team: Mapped[Team | None] = relationship(back_populates="members")
 
     def set_password(self, password: str) -> None:
         """Store a new password hash and end every session signed in with the old one."""
@@ -328,3 +331,24 @@ class ResponseStandard(db.Model):
 # The header's "What's new" count runs on every page: it filters article versions by
 # created_at, so that column is indexed (the table only grows).
 db.Index("ix_article_versions_created_at", ArticleVersion.created_at)
+
+
+# --- Users and teams (issue 9) -------------------------------------------------------
+
+
+class Team(db.Model):
+    """A team of users: what a manager manages, and (later) what sign-offs are set for."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[User]] = relationship(back_populates="team")
+
+    def __str__(self) -> str:  # templates print a user's team as its name
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Team {self.name}>"

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.extensions import db, limiter, login_manager
-from kb.models import ROLES, ApiToken, User, utcnow
+from kb.models import ROLES, ApiToken, Team, User, utcnow
 
 # Endpoints anyone may reach without signing in.
 PUBLIC_ENDPOINTS = {"auth.login", "healthz", "favicon", "static", "auth.logout"}
@@ -125,15 +125,6 @@ def change_password(username: str, password: str) -> User:
     return user
 
 
-def set_active(username: str, active: bool) -> User:
-    """Deactivate (every session ends) or reactivate an account."""
-    user = _find_user(username)
-    if user.active != active:
-        user.active = active
-        user.end_sessions()  # reactivating must not revive a session from before
-    return user
-
-
 # --- per-account back-off ------------------------------------------------------------
 # Failures are counted per username in Flask-Limiter's storage (memory:// per worker, or
 # a shared redis:// store), alongside the per-address limit on the login route.
@@ -188,9 +179,12 @@ def create_user(
     *,
     role: str = "agent",
     display_name: str | None = None,
-    team: str | None = None,
+    team: Team | str | None = None,
 ) -> User:
-    """Create and return a user; raises AccountError on a bad role or taken name."""
+    """Create and return a user; raises AccountError on a bad role or taken name.
+
+    ``team`` is a Team or a team name (the team is created if there is none by that name).
+    """
     username = username.strip().lower()
     if not username or len(username) > 64 or not username.replace(".", "").replace(
         "-", ""
@@ -202,6 +196,8 @@ def create_user(
         raise AccountError("Passwords must be at least 4 characters.")
     if db.session.scalar(db.select(User).filter_by(username=username)):
         raise AccountError(f"A user called {username!r} already exists.")
+    if isinstance(team, str):
+        team = team_named(team, create=True)
     user = User(username=username, display_name=display_name or username, role=role, team=team)
     user.set_password(password)
     db.session.add(user)
@@ -209,15 +205,38 @@ def create_user(
     return user
 
 
+def team_named(name: str, *, create: bool = False) -> Team | None:
+    """The team with this name (case and extra spaces ignored); made when ``create``."""
+    name = " ".join(name.split())
+    if not name:
+        return None
+    team = db.session.scalar(db.select(Team).where(db.func.lower(Team.name) == name.lower()))
+    if team is None and create:
+        if len(name) > 120:
+            raise AccountError("Team names are up to 120 characters.")
+        team = Team(name=name)
+        db.session.add(team)
+        db.session.flush()
+    return team
+
+
 def create_token(username: str, name: str = "") -> str:
     """Make an API token for a user and return it; only its hash is stored."""
     user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
     if user is None or not user.active:
         raise AccountError(f"No active user called {username!r}.")
+    return issue_token(user, name)[0]
+
+
+def issue_token(user: User, name: str = "") -> tuple[str, ApiToken]:
+    """Make an API token for an active user: the token (to show once) and its row."""
+    if not user.active:
+        raise AccountError(f"{user.username} is deactivated, so cannot have a new token.")
     token = "kb_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, name=name, token_hash=_hash_token(token)))
+    row = ApiToken(user=user, name=name, token_hash=_hash_token(token))
+    db.session.add(row)
     db.session.flush()
-    return token
+    return token, row
 
 
 def user_for_token(token: str) -> User | None:
