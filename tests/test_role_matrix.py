@@ -87,6 +87,12 @@ EXPECTED: dict[str, Expect] = {
     "admin.vocabularies": E("manager"),
     "admin.vocabulary": E("manager"),
     "admin.synonyms": E("manager"),
+    # history and what's new (kind: "articles", number: 1)
+    "history.document_history": E("agent"),
+    "history.version": E("agent"),
+    "history.compare": E("agent"),
+    "history.restore": E("manager"),
+    "history.whats_new_page": E("agent"),
     # users and teams (user_id: the demo agent, in the demo manager's team)
     "users.index": E("manager"),
     "users.new": E("manager"),
@@ -174,6 +180,8 @@ def matrix_app(tmp_path_factory):
                 "incident_id": incident.id,
                 "user_id": users["agent"].id,
                 "token_id": tokens["agent"][1].id,
+                "kind": "articles",
+                "number": 1,
             },
         }
     yield app
@@ -215,13 +223,17 @@ def _to_login(response) -> bool:
         "Location", "")
 
 
+USAGE_COLUMNS = {"last_used_at", "whats_new_seen_at"}
+
+
 def _snapshot() -> str:
-    """Everything stored, except usage logs that a GET may write (search log, token use)."""
+    """Everything stored, except usage logs that a GET may write (search log, token use,
+    when a user last opened What's new)."""
     parts = []
     for table in db.metadata.sorted_tables:
         if table.name == "search_log":
             continue
-        columns = [c for c in table.columns if c.name != "last_used_at"]
+        columns = [c for c in table.columns if c.name not in USAGE_COLUMNS]
         parts.extend(repr(tuple(r)) for r in db.session.execute(db.select(*columns)))
     return "\n".join(parts)
 
