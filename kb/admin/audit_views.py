@@ -33,7 +33,6 @@ def audit_log():
     return render_template(
         "admin/audit.html", pagination=pagination, filters=filters, problems=problems,
         choices=filter_choices(), args=filters.as_args(), nobody=NOBODY, time_text=time_text,
-        raw={name: request.args.get(name, "")[:40] for name in ("from", "to")},
     ), (400 if problems else 200)
 
 
