@@ -16,11 +16,13 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('articles') as batch:
-        batch.add_column(sa.Column('last_reviewed_at', sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column('last_reviewed_by_id', sa.Integer(), nullable=True))
-        batch.create_foreign_key('fk_articles_last_reviewed_by_id_users', 'users',
-                                 ['last_reviewed_by_id'], ['id'])
+    # Plain ADD COLUMNs, the foreign key inline and named: standard SQL that SQLite and
+    # PostgreSQL both take without rebuilding the table. (A batch rebuild drops
+    # ``articles``, which the versions' foreign keys refuse once there is content; and
+    # Alembic will not add a constraint to an existing SQLite table.)
+    op.add_column('articles', sa.Column('last_reviewed_at', sa.DateTime(), nullable=True))
+    op.execute('ALTER TABLE articles ADD COLUMN last_reviewed_by_id INTEGER '
+               'CONSTRAINT fk_articles_last_reviewed_by_id_users REFERENCES users (id)')
 
     # Until now a new version was the only review: its date (and author) is the last one.
     # next_review_date was already that date plus the cycle, so it stays as it is.
@@ -41,7 +43,8 @@ def upgrade():
 
 
 def downgrade():
+    # Dropping the column drops its foreign key too (on SQLite the rebuilt table simply
+    # has neither; SQLite does not report the inline constraint's name to drop it by).
     with op.batch_alter_table('articles') as batch:
-        batch.drop_constraint('fk_articles_last_reviewed_by_id_users', type_='foreignkey')
         batch.drop_column('last_reviewed_by_id')
         batch.drop_column('last_reviewed_at')
