@@ -269,3 +269,14 @@ def test_seeding_the_standards_is_audited(app):
     with app.app_context():
         row = db.session.scalar(db.select(AuditLog).filter_by(action="standard.seed"))
         assert row is not None and row.detail["count"] > 0 and "email" in row.detail["keys"]
+
+
+def test_a_failed_login_with_a_nul_in_the_username_is_still_audited(app):
+    from kb.auth.services import audit_login_failure
+
+    with app.app_context():  # PostgreSQL cannot store a NUL: it is spelled out instead
+        audit_login_failure("agent\x00", "192.0.2.1")
+        db.session.commit()
+        row = db.session.scalar(db.select(AuditLog).filter_by(action="login.failed"))
+        assert (row.target_id, row.detail["username"]) == ("agent\\0", "agent\\0")
+        assert row.detail["address"] == "192.0.2.1"

@@ -107,7 +107,8 @@ def audit_login_failure(username: str, address: str | None, *, locked: bool = Fa
     """Audit a failed sign-in: the username tried (never the password), why, and the
     client address. The target is the name typed, which may match no user. The caller
     commits."""
-    tried = (username or "").strip()[:120]
+    # A NUL cannot be stored in PostgreSQL text; keep the row, with the NUL spelled out.
+    tried = (username or "").replace("\x00", "\\0").strip()[:120]
     user = db.session.scalar(db.select(User).filter_by(username=tried.lower())) if tried else None
     if locked:
         reason = "too many failed sign-ins (not checked)"
