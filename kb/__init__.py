@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from kb.callscripts import bp as callscripts_bp
     from kb.crisis import bp as crisis_bp
     from kb.history import bp as history_bp
+    from kb.reviews import bp as reviews_bp
     from kb.search import bp as search_bp
     from kb.tools import bp as tools_bp
     from kb.users import bp as users_bp
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp, admin_bp,
         history_bp,
+        reviews_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(users_bp)  # users and teams (issue 9)

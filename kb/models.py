@@ -121,6 +121,9 @@ class Article(db.Model):
     requires_signoff: Mapped[bool] = mapped_column(default=False)
     review_cycle_months: Mapped[int] = mapped_column(default=12)
     next_review_date: Mapped[date | None]
+    # Review cycles (kb/reviews): a new version or "reviewed, no change" sets these.
+    last_reviewed_at: Mapped[datetime | None]
+    last_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source_path: Mapped[str | None] = mapped_column(String(500))
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("article_versions.id", use_alter=True)
@@ -136,6 +139,7 @@ class Article(db.Model):
     current_version: Mapped[ArticleVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True
     )
+    last_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[last_reviewed_by_id])
 
     def __repr__(self) -> str:
         return f"<Article {self.slug}>"

@@ -93,6 +93,11 @@ EXPECTED: dict[str, Expect] = {
     "history.compare": E("agent"),
     "history.restore": E("manager"),
     "history.whats_new_page": E("agent"),
+    # review cycles and the audit log
+    "reviews.dashboard": E("manager"),
+    "reviews.reviewed": E("manager"),
+    "admin.audit_log": E("manager"),
+    "admin.audit_csv": E("manager"),
     # users and teams (user_id: the demo agent, in the demo manager's team)
     "users.index": E("manager"),
     "users.new": E("manager"),

@@ -207,7 +207,7 @@ def test_the_migration_turns_free_text_teams_into_team_rows(tmp_path):
     app = build_app(tmp_path)
     migrations = str(ROOT / "kb" / "migrations")
     with app.app_context():
-        downgrade(directory=migrations, revision="f3b8d1a6c920")
+        downgrade(directory=migrations, revision="b9d4e2a7c513")  # before teams
         for number, team in enumerate(["Contact centre", " contact  CENTRE", None, "Repairs"]):
             db.session.execute(text(
                 "INSERT INTO users (username, display_name, role, team, password_hash, "

@@ -15,12 +15,14 @@ class Dashboard:
     helplines_to_verify: int
     incidents_unreviewed: int
     standards: int
+    reviews_overdue: int = 0
 
 
 def dashboard() -> Dashboard:
     """What needs a manager's attention, gathered from each feature's own rules."""
     from kb.callscripts.services import scripts_needing_review
     from kb.crisis.services import all_helplines, local_today, max_age_days, stale_helpline_ids
+    from kb.reviews.services import overdue_count
     from kb.tools.duedates.services import list_standards
 
     unreviewed = db.session.scalar(
@@ -31,6 +33,7 @@ def dashboard() -> Dashboard:
         helplines_to_verify=len(stale_helpline_ids(all_helplines(), local_today(), max_age_days())),
         incidents_unreviewed=unreviewed or 0,
         standards=len(list_standards()),
+        reviews_overdue=overdue_count(),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date
 from functools import lru_cache
@@ -13,7 +12,8 @@ from sqlalchemy.orm import joinedload
 from kb.content.importing import ImportReport, import_folder
 from kb.content.loader import ParsedArticle, parse_article
 from kb.content.render import Rendered, render_markdown
-from kb.core.clock import local_today
+from kb.core import audit
+from kb.core.clock import add_months, local_today  # noqa: F401  (add_months: now in core)
 from kb.core.errors import NotFound
 from kb.core.versioning import publish
 from kb.extensions import db
@@ -22,13 +22,6 @@ from kb.models import Article, ArticleVersion, User, utcnow
 
 class ArticleNotFound(NotFound):
     """No article has this slug."""
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def get_article(slug: str) -> Article:
@@ -69,7 +62,7 @@ def save_version(
 
     if article.id is None:
         db.session.flush()  # the audit row names the article by id
-    version, created = publish(
+    _version, created = publish(
         article, parsed.body, author, change_summary or parsed.change_summary, material,
         version_class=ArticleVersion, action="article.version",
         fields={"title": parsed.title, "summary": parsed.summary, "material": material},
@@ -78,8 +71,12 @@ def save_version(
     if not created:
         if db.session.is_modified(article):
             article.updated_at = utcnow()
+            audit.record(author, "article.metadata", article, audit.changed_fields(
+                article, ("category", "tags", "owner", "requires_signoff",
+                          "review_cycle_months", "source_path")))
         return article, False
-    article.next_review_date = add_months(version.created_at.date(), parsed.review_cycle_months)
+    # A new version counts as a review: kb/reviews sets the review dates on
+    # version_published.
     return article, True
 
 

@@ -18,6 +18,7 @@ from limits import parse as parse_limit
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from kb.core import audit
 from kb.extensions import db, limiter, login_manager
 from kb.models import ROLES, ApiToken, Team, User, utcnow
 
@@ -100,6 +101,26 @@ def authenticate(username: str, password: str) -> User | None:
     if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+def audit_login_failure(username: str, address: str | None, *, locked: bool = False) -> None:
+    """Audit a failed sign-in: the username tried (never the password), why, and the
+    client address. The target is the name typed, which may match no user. The caller
+    commits."""
+    # A NUL cannot be stored in PostgreSQL text; keep the row, with the NUL spelled out.
+    tried = (username or "").replace("\x00", "\\0").strip()[:120]
+    user = db.session.scalar(db.select(User).filter_by(username=tried.lower())) if tried else None
+    if locked:
+        reason = "too many failed sign-ins (not checked)"
+    elif user is None:
+        reason = "no such user"
+    elif not user.active:
+        reason = "account deactivated"
+    else:
+        reason = "wrong password"
+    audit.record(None, "login.failed", ("login", tried.lower()),
+                 {"username": tried, "reason": reason, "address": address or ""},
+                 label=tried or "(blank)")
 
 
 def end_sessions(user: User) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kb.auth import bp
 from kb.auth.forms import LoginForm
 from kb.auth.services import (
+    audit_login_failure,
     authenticate,
     clear_login_failures,
     end_sessions,
@@ -40,6 +41,7 @@ def login():
             flash(f"Too many failed sign-ins for this account. Wait {minutes} minute"
                   f"{'s' if minutes != 1 else ''} and try again, or ask an admin to reset "
                   "the password.", "error")
+            _audit_failure(username, locked=True)
             return render_template("auth/login.html", form=form), 429
         user = authenticate(username, form.password.data)
         if user is not None:
@@ -47,8 +49,20 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(next_url if is_safe_next(next_url) else url_for("articles.home"))
         record_login_failure(username)
+        _audit_failure(username)
         flash("That username and password do not match an active account.", "error")
     return render_template("auth/login.html", form=form)
+
+
+def _audit_failure(username: str, locked: bool = False) -> None:
+    """Write the failed sign-in's audit row; a database that cannot take it must not stop
+    the sign-in page from answering."""
+    try:
+        audit_login_failure(username, request.remote_addr, locked=locked)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("Could not audit a failed sign-in for %r", username[:120])
 
 
 @bp.route("/logout", methods=["POST"])

@@ -164,6 +164,8 @@ def save_script_version(
     if not created:
         if db.session.is_modified(script):
             script.updated_at = utcnow()
+            audit.record(author, "callscript.metadata", script, audit.changed_fields(
+                script, ("category", "tags", "summary", "owner", "source_path")))
         return script, False
     reviewed = dict(script.reviewed_citations or {})
     for slug in cited:

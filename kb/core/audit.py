@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from sqlalchemy import event, inspect
 
 from kb.extensions import db
 from kb.models import AuditLog
@@ -50,3 +53,28 @@ def for_target(kind: str, ident: object):
         .where(AuditLog.target_type == kind, AuditLog.target_id == str(ident))
         .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
     )
+
+
+def changed_fields(obj: object, names: Iterable[str]) -> dict:
+    """The audit detail of an in-place change to ``obj`` (before it is flushed): each of
+    ``names`` that changed, as {"before": {...}, "after": {...}}."""
+    before, after = {}, {}
+    state = inspect(obj)
+    for name in names:
+        history = state.attrs[name].history
+        if history.has_changes():
+            before[name] = history.deleted[0] if history.deleted else None
+            after[name] = history.added[0] if history.added else None
+    return {"before": before, "after": after}
+
+
+@event.listens_for(AuditLog, "before_update")
+def _refuse_update(_mapper, _connection, target) -> None:
+    """Audit rows are append-only: the application never changes one."""
+    raise RuntimeError(f"audit row {target.id} cannot be changed")
+
+
+@event.listens_for(AuditLog, "before_delete")
+def _refuse_delete(_mapper, _connection, target) -> None:
+    """Audit rows are append-only: the application never deletes one."""
+    raise RuntimeError(f"audit row {target.id} cannot be deleted")

@@ -6,6 +6,7 @@ The working calendar (bank holidays, working hours) is ``WorkingCalendar`` in
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -63,3 +64,15 @@ def format_local(value: datetime | None) -> str:
         return ""
     local = to_local(value)
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def local_date(value: datetime) -> date:
+    """The centre-local calendar date of a stored UTC time."""
+    return to_local(value).date()

@@ -52,6 +52,9 @@ def seed_standards() -> int:
                                         **{k: row[k] for k in ("key", "label", "channel",
                                                                "rule")}))
     db.session.flush()
+    audit.record(None, "standard.seed", ("response_standard", ""),
+                 {"count": len(rows), "keys": [row["key"] for row in rows]},
+                 label="response standards")
     return len(rows)  # the caller commits
 
 
