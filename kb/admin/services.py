@@ -15,12 +15,14 @@ class Dashboard:
     helplines_to_verify: int
     incidents_unreviewed: int
     standards: int
+    feedback_open: int = 0  # out-of-date reports from agents (kb.feedback)
 
 
 def dashboard() -> Dashboard:
     """What needs a manager's attention, gathered from each feature's own rules."""
     from kb.callscripts.services import scripts_needing_review
     from kb.crisis.services import all_helplines, local_today, max_age_days, stale_helpline_ids
+    from kb.feedback.services import open_count as feedback_open_count
     from kb.tools.duedates.services import list_standards
 
     unreviewed = db.session.scalar(
@@ -31,6 +33,7 @@ def dashboard() -> Dashboard:
         helplines_to_verify=len(stale_helpline_ids(all_helplines(), local_today(), max_age_days())),
         incidents_unreviewed=unreviewed or 0,
         standards=len(list_standards()),
+        feedback_open=feedback_open_count(),
     )
 
 
