@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask import url_for
-
 from kb.core.permissions import require
 from kb.extensions import db
 from kb.models import Article, ArticleView, CallScript, SearchLog, User, utcnow
@@ -56,7 +54,7 @@ class Row:
     label: str
     value: int
     extra: dict = field(default_factory=dict)
-    url: str | None = None
+    url: str | None = None  # where the label links to (set by the view)
 
 
 def _query_key():
@@ -131,14 +129,13 @@ def most_viewed(user: User | None, win: Window, limit: int = LIMIT) -> list[Row]
     for article_id, script_id, n, searched in rows:
         if article_id is not None and article_id in articles:
             slug, title = articles[article_id]
-            kind, url = "Article", url_for("articles.article", slug=slug)
+            kind = "Article"
         elif script_id is not None and script_id in scripts:
             slug, title = scripts[script_id]
-            kind, url = "Call script", url_for("callscripts.start", slug=slug)
+            kind = "Call script"
         else:
             continue
-        result.append(Row(title, n, {"kind": kind, "slug": slug, "from_search": searched},
-                          url=url))
+        result.append(Row(title, n, {"kind": kind, "slug": slug, "from_search": searched}))
     return result
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, render_template, request, url_for
 from flask_login import current_user
 
 from kb.analytics import bp
@@ -32,6 +32,10 @@ def index():
     win, notice = _window()
     reports = {name: (title, fetch(current_user, win)) for name, (title, fetch)
                in REPORTS.items()}
+    for row in reports["most-viewed"][1]:
+        row.url = (url_for("articles.article", slug=row.extra["slug"])
+                   if row.extra["kind"] == "Article"
+                   else url_for("callscripts.start", slug=row.extra["slug"]))
     return render_template("analytics/index.html", win=win, reports=reports,
                            periods=PERIODS, sources=SOURCES, notice=notice)
 
