@@ -375,3 +375,11 @@ class ArticleView(db.Model):
     search_log_id: Mapped[int | None] = mapped_column(ForeignKey("search_log.id"), index=True)
     rank: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# The analytics' scans of search_log: crisis searches per day read only the few crisis
+# rows; the query reports read (created_at, query, result_count, source) from the index
+# alone, without visiting the table.
+db.Index("ix_search_log_crisis_created_at", SearchLog.crisis, SearchLog.created_at)
+db.Index("ix_search_log_created_at_query", SearchLog.created_at, SearchLog.query,
+         SearchLog.result_count, SearchLog.source)

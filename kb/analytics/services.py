@@ -149,8 +149,10 @@ def _titles(model, ids: list[int]) -> dict[int, tuple[str, str]]:
 
 def _day(column):
     """The UTC calendar day of a timestamp column, on SQLite and PostgreSQL."""
+    # A cast, not date_trunc('day', ...): a bound 'day' would be a different parameter in
+    # SELECT and GROUP BY, which PostgreSQL refuses to match.
     if db.session.get_bind().dialect.name == "postgresql":
-        return db.cast(db.func.date_trunc("day", column), db.Date)
+        return db.cast(column, db.Date)
     return db.func.date(column)
 
 

@@ -29,7 +29,10 @@ def _small_int(raw: object, limit: int) -> int | None:
 
 def on_document_viewed(document, *, user=None, args: Mapping | None = None, **_extra) -> None:
     """Receiver of kb.core.signals.document_viewed: log the view, never raise."""
-    record_view(document, user=user, args=args or {})
+    try:
+        record_view(document, user=user, args=args or {})
+    except Exception as error:  # a usage log must never break the page it logs
+        log.warning("View not logged: %s: %s", type(error).__name__, error)
 
 
 def record_view(document, *, user, args: Mapping) -> bool:

@@ -1,4 +1,5 @@
-"""article feedback (answered / out of date) and article views (click-through log)
+"""article feedback (answered / out of date), article views (click-through log), and
+search_log indexes for the analytics
 
 Revision ID: b7d2e4f6a8c1
 Revises: f3b8d1a6c920
@@ -63,8 +64,15 @@ def upgrade():
     op.create_index('ix_article_views_search_log_id', 'article_views', ['search_log_id'])
     op.create_index('ix_article_views_created_at', 'article_views', ['created_at'])
 
+    # The analytics' scans: crisis rows alone, and the query reports from the index alone.
+    op.create_index('ix_search_log_crisis_created_at', 'search_log', ['crisis', 'created_at'])
+    op.create_index('ix_search_log_created_at_query', 'search_log',
+                    ['created_at', 'query', 'result_count', 'source'])
+
 
 def downgrade():
+    op.drop_index('ix_search_log_created_at_query', table_name='search_log')
+    op.drop_index('ix_search_log_crisis_created_at', table_name='search_log')
     op.drop_table('article_views')
     op.drop_index('uq_article_feedback_answered', table_name='article_feedback')
     op.drop_table('article_feedback')
