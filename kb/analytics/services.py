@@ -29,10 +29,12 @@ class Window:
 
     @property
     def first_day(self) -> date:
+        """The window's first (UTC) day."""
         return self.start.date()
 
     @property
     def last_day(self) -> date:
+        """The window's last (UTC) day: today."""
         return self.end.date()
 
 

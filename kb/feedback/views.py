@@ -88,6 +88,7 @@ def queue():
 
 def _render_queue(filters: dict, page: int, form: ResolveForm, error_for: int | None = None,
                   status: int = 200):
+    """The queue page, with a resolve error shown beside report ``error_for``."""
     pagination = feedback_queue(current_user, page=page, **filters)
     return render_template(
         "feedback/queue.html", pagination=pagination, filters=filters, form=form,
