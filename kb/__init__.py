@@ -106,11 +106,13 @@ def _register_converters(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from kb.admin import bp as admin_bp
+    from kb.analytics import bp as analytics_bp
     from kb.api import bp as api_bp
     from kb.articles import bp as articles_bp
     from kb.auth import bp as auth_bp
     from kb.callscripts import bp as callscripts_bp
     from kb.crisis import bp as crisis_bp
+    from kb.feedback import bp as feedback_bp
     from kb.history import bp as history_bp
     from kb.reviews import bp as reviews_bp
     from kb.search import bp as search_bp
@@ -119,8 +121,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp, admin_bp,
-        history_bp,
-        reviews_bp,
+        history_bp, reviews_bp, feedback_bp, analytics_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(users_bp)  # users and teams (issue 9)

@@ -356,3 +356,65 @@ class Team(db.Model):
 
     def __repr__(self) -> str:
         return f"<Team {self.name}>"
+# --- Feedback and search analytics (kb/feedback, kb/analytics) ---------------------------
+
+FEEDBACK_KINDS = ("answered", "outdated")
+
+
+class ArticleFeedback(db.Model):
+    """An agent's "this answered my question" or "this is out of date or wrong"."""
+
+    __tablename__ = "article_feedback"
+    __table_args__ = (
+        db.Index("ix_article_feedback_open", "resolved_at", "created_at"),
+        # "answered" once per user and version; out-of-date reports may be several.
+        db.Index(
+            "uq_article_feedback_answered", "article_id", "version_number", "user_id",
+            unique=True, sqlite_where=db.text("kind = 'answered'"),
+            postgresql_where=db.text("kind = 'answered'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    version_number: Mapped[int]  # the version the agent was reading
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # one of FEEDBACK_KINDS
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+    article: Mapped[Article] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+    @property
+    def is_open(self) -> bool:
+        """An out-of-date report nobody has resolved yet ("answered" is never open)."""
+        return self.kind == "outdated" and self.resolved_at is None
+
+
+class ArticleView(db.Model):
+    """One opening of an article or call script (a usage log, like SearchLog), with the
+    search and result rank it came from when it came from one."""
+
+    __tablename__ = "article_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    call_script_id: Mapped[int | None] = mapped_column(ForeignKey("call_scripts.id"),
+                                                       index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    search_log_id: Mapped[int | None] = mapped_column(ForeignKey("search_log.id"), index=True)
+    rank: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# The analytics' scans of search_log: crisis searches per day read only the few crisis
+# rows; the query reports read (created_at, query, result_count, source) from the index
+# alone, without visiting the table.
+db.Index("ix_search_log_crisis_created_at", SearchLog.crisis, SearchLog.created_at)
+db.Index("ix_search_log_created_at_query", SearchLog.created_at, SearchLog.query,
+         SearchLog.result_count, SearchLog.source)

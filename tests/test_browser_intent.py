@@ -22,7 +22,7 @@ def test_header_typeahead_shows_the_banner_and_the_protocol_first(page, live):
     assert banner.get_attribute("href") == "/crisis/"
     assert "Alt+Shift+C" in page.locator("#header-banner").inner_text()
     first = page.locator("#header-results .result__link").first
-    assert first.get_attribute("href") == "/articles/crisis-self-harm"
+    assert first.get_attribute("href").split("?")[0] == "/articles/crisis-self-harm"
     # A repairs call clears it: no banner for a dead radiator.
     page.locator("#header-q").fill("")
     page.keyboard.type("radiator stone dead", delay=30)
@@ -38,7 +38,7 @@ def test_home_typeahead_shows_the_banner_and_it_opens_the_protocol(page, live):
     banner = page.locator("#search-banner [data-crisis-banner]")
     banner.wait_for()
     assert page.locator("#search-results .result__link").first.get_attribute(
-        "href") == "/articles/crisis-self-harm"
+        "href").split("?")[0] == "/articles/crisis-self-harm"
     banner.click()
     page.wait_for_url(f"{live}/crisis/")
 
@@ -52,7 +52,7 @@ def test_the_banner_is_there_without_javascript(browser, live):
     page.wait_for_url("**/search?q=standing+on+a+bridge**")
     assert page.locator("[data-crisis-banner]").inner_text() == BANNER
     assert page.locator(".result__link").first.get_attribute(
-        "href") == "/articles/crisis-self-harm"
+        "href").split("?")[0] == "/articles/crisis-self-harm"
     context.close()
 
 

@@ -391,9 +391,10 @@ def test_a_script_follows_the_article_it_is_built_on(agent_client):
 
 def test_search_page_kind_filter_links_scripts_to_the_player(agent_client):
     page = agent_client.get("/search?q=hold&kind=script").get_data(as_text=True)
-    assert 'href="/scripts/hold/"' in page
+    assert 'href="/scripts/hold/?from=' in page  # result links carry their search (issue 9)
     assert "/articles/hold-etiquette" not in page.split('id="search-results"')[1]
     assert 'aria-current="page">Call scripts<' in page
     everything = agent_client.get("/search?q=hold").get_data(as_text=True)
-    assert 'href="/scripts/hold/"' in everything and 'href="/articles/hold-etiquette"' in everything
+    assert 'href="/scripts/hold/?from=' in everything
+    assert 'href="/articles/hold-etiquette?from=' in everything
     assert agent_client.get("/search?q=hold&kind=bogus").status_code == 200

@@ -70,7 +70,7 @@ def test_the_search_page_shows_the_banner_without_javascript(agent_client):
     # The banner comes before the results, and the protocol is the first result.
     assert html.index(BANNER) < html.index('id="search-results"')
     first = html.index('class="result__link"')
-    assert 'href="/articles/crisis-self-harm"' in html[first:first + 120]
+    assert 'href="/articles/crisis-self-harm?from=' in html[first:first + 120]
 
 
 def test_no_banner_for_a_repairs_call(agent_client):
@@ -82,7 +82,7 @@ def test_the_emergency_guidance_leads_the_page_without_a_banner(agent_client):
     html = agent_client.get("/search?q=" + quote("gas smell")).get_data(as_text=True)
     assert BANNER not in html
     first = html.index('class="result__link"')
-    assert 'href="/articles/repair-priorities"' in html[first:first + 120]
+    assert 'href="/articles/repair-priorities?from=' in html[first:first + 120]
 
 
 def test_crisis_and_emergency_searches_are_logged(agent_client, shipped_app):
@@ -105,7 +105,7 @@ def test_the_typeahead_fragment_is_the_pages_renderer_with_the_banner(agent_clie
     assert "<html" not in html  # a fragment, not a page
     assert BANNER in html and html.index(BANNER) < html.index('id="search-results"')
     first = html.index('class="result__link"')
-    assert 'href="/articles/crisis-self-harm"' in html[first:first + 120]
+    assert 'href="/articles/crisis-self-harm?from=' in html[first:first + 120]
     calm = agent_client.get("/search/suggest?q=" + quote("radiator stone dead"))
     assert BANNER not in calm.get_data(as_text=True)
     assert 'class="result__link"' in calm.get_data(as_text=True)

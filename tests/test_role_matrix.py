@@ -98,6 +98,12 @@ EXPECTED: dict[str, Expect] = {
     "reviews.reviewed": E("manager"),
     "admin.audit_log": E("manager"),
     "admin.audit_csv": E("manager"),
+    # feedback and search analytics
+    "feedback.send": E("agent"),
+    "feedback.queue": E("manager"),
+    "feedback.resolve_report": E("manager"),
+    "analytics.index": E("manager"),
+    "analytics.export": E("manager"),
     # users and teams (user_id: the demo agent, in the demo manager's team)
     "users.index": E("manager"),
     "users.new": E("manager"),
@@ -138,6 +144,7 @@ def matrix_app(tmp_path_factory):
     from kb.crisis.services import seed_helplines
     from kb.models import (
         Article,
+        ArticleFeedback,
         CallScript,
         CrisisIncident,
         Helpline,
@@ -166,8 +173,11 @@ def matrix_app(tmp_path_factory):
         incident = CrisisIncident(recorded_by_id=users["newstarter"].id, occurred_at=utcnow(),
                                   what_was_said="Role matrix sample.")
         db.session.add(incident)
-        db.session.commit()
         article = db.session.scalars(db.select(Article).order_by(Article.slug)).first()
+        feedback = ArticleFeedback(article_id=article.id, version_number=1, kind="outdated",
+                                   user_id=users["agent"].id, comment="Role matrix sample.")
+        db.session.add(feedback)
+        db.session.commit()
         script = db.session.scalars(db.select(CallScript).order_by(CallScript.slug)).first()
         step = re.search(r"\{#([A-Za-z0-9_-]+)\}", script.current_version.markdown).group(1)
         app.config["MATRIX"] = {
@@ -186,6 +196,8 @@ def matrix_app(tmp_path_factory):
                 "user_id": users["agent"].id,
                 "token_id": tokens["agent"][1].id,
                 "kind": "articles",
+                "report": "top",
+                "feedback_id": feedback.id,
                 "number": 1,
             },
         }
@@ -229,6 +241,7 @@ def _to_login(response) -> bool:
 
 
 USAGE_COLUMNS = {"last_used_at", "whats_new_seen_at"}
+USAGE_TABLES = {"search_log", "article_views"}
 
 
 def _snapshot() -> str:
@@ -236,7 +249,7 @@ def _snapshot() -> str:
     when a user last opened What's new)."""
     parts = []
     for table in db.metadata.sorted_tables:
-        if table.name == "search_log":
+        if table.name in USAGE_TABLES:
             continue
         columns = [c for c in table.columns if c.name not in USAGE_COLUMNS]
         parts.extend(repr(tuple(r)) for r in db.session.execute(db.select(*columns)))

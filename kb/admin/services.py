@@ -16,12 +16,14 @@ class Dashboard:
     incidents_unreviewed: int
     standards: int
     reviews_overdue: int = 0
+    feedback_open: int = 0  # out-of-date reports from agents (kb.feedback)
 
 
 def dashboard() -> Dashboard:
     """What needs a manager's attention, gathered from each feature's own rules."""
     from kb.callscripts.services import scripts_needing_review
     from kb.crisis.services import all_helplines, local_today, max_age_days, stale_helpline_ids
+    from kb.feedback.services import open_count as feedback_open_count
     from kb.reviews.services import overdue_count
     from kb.tools.duedates.services import list_standards
 
@@ -34,6 +36,7 @@ def dashboard() -> Dashboard:
         incidents_unreviewed=unreviewed or 0,
         standards=len(list_standards()),
         reviews_overdue=overdue_count(),
+        feedback_open=feedback_open_count(),
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort, render_template, request
+from flask_login import current_user
 
 from kb.articles import bp
 from kb.articles.services import (
@@ -15,6 +16,7 @@ from kb.articles.services import (
     render_version,
     review_due,
 )
+from kb.core.signals import document_viewed
 
 
 @bp.route("/")
@@ -49,10 +51,12 @@ def article(slug: str):
     except ArticleNotFound:
         abort(404)
     rendered = render_version(item.current_version)
-    return render_template(
+    page = render_template(
         "articles/article.html",
         article=item,
         version=item.current_version,
         rendered=rendered,
         review_due=review_due(item),
     )
+    document_viewed.send(item, user=current_user, args=request.args)  # a usage log
+    return page

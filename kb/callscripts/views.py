@@ -23,6 +23,7 @@ from kb.callscripts.services import (
     scripts_needing_review,
 )
 from kb.core.permissions import role_required
+from kb.core.signals import document_viewed
 from kb.extensions import db
 
 
@@ -84,6 +85,8 @@ def _player(slug: str, step_id: str | None):
         changed = changed_citations(state.script, article_versions())
         form = MarkReviewedForm()
     response = render_template("callscripts/player.html", s=state, changed=changed, form=form)
+    if state.at_start and step_id is None:  # opening the script, not walking it
+        document_viewed.send(state.script, user=current_user, args=request.args)
     # Captured details are personal data: keep them out of shared caches and disk caches.
     return response, 200, {"Cache-Control": "no-store"}
 

@@ -12,3 +12,7 @@ version_published = _signals.signal("version-published")
 document_archived = _signals.signal("document-archived")
 # sender: the document; kwargs: user, version.
 signoff_recorded = _signals.signal("signoff-recorded")
+# sender: the document (Article or CallScript) a GET request just showed; kwargs: user,
+# args (the request's query string, e.g. ``from``/``rank`` of a search result link).
+# Receivers log usage and must never raise (kb.analytics.views_log).
+document_viewed = _signals.signal("document-viewed")

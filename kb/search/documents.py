@@ -51,6 +51,9 @@ class Results:
     took_ms: float
     crisis: bool = False  # a caller at risk: the crisis protocol is hits[0]
     emergency: bool = False  # a hazard in the home: the emergency guidance is hits[0]
+    # The SearchLog row of this search (None when not logged): result links carry it, so
+    # the opening of a result can be tied to the search it came from.
+    log_id: int | None = None
 
 
 def build_schema() -> Schema:

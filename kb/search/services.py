@@ -257,20 +257,24 @@ def log_search(query: str, results: Results, *, category: str | None, user: User
     not the search.
     """
     try:
-        db.session.add(
-            SearchLog(
-                # PostgreSQL cannot store NUL characters; nobody types one on purpose.
-                query=query.strip().replace("\x00", ""),
-                result_count=results.total,
-                category=category or None,
-                user_id=user.id if user is not None and user.is_authenticated else None,
-                took_ms=round(results.took_ms, 2),
-                source=source,
-                crisis=results.crisis,
-                emergency=results.emergency,
-            )
+        row = SearchLog(
+            # PostgreSQL cannot store NUL characters; nobody types one on purpose.
+            # Runs of spaces are one space, so the analytics group "gas  leak" with
+            # "gas leak" (and lower-case the rest).
+            query=" ".join(query.replace("\x00", "").split()),
+            result_count=results.total,
+            category=category or None,
+            user_id=user.id if user is not None and user.is_authenticated else None,
+            took_ms=round(results.took_ms, 2),
+            source=source,
+            crisis=results.crisis,
+            emergency=results.emergency,
         )
+        db.session.add(row)
+        db.session.flush()
+        log_id = row.id
         db.session.commit()
+        results.log_id = log_id
         return True
     except SQLAlchemyError as error:
         db.session.rollback()

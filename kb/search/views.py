@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,6 +15,16 @@ from kb.search.services import categories, public_slug, result_url, run_search
 @bp.app_template_global("result_url")
 def _result_url(hit) -> str:
     return result_url(hit)
+
+
+@bp.app_template_global("result_href")
+def _result_href(hit, results, rank: int) -> str:
+    """A result's link, carrying the search it came from and its place in the list, so
+    opening it is logged as a click-through (the page stays the same page)."""
+    url = result_url(hit)
+    if getattr(results, "log_id", None) is None:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'from': results.log_id, 'rank': rank})}"
 
 
 @bp.app_template_global("max_query_chars")
