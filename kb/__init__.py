@@ -111,11 +111,13 @@ def _register_blueprints(app: Flask) -> None:
     from kb.auth import bp as auth_bp
     from kb.callscripts import bp as callscripts_bp
     from kb.crisis import bp as crisis_bp
+    from kb.publishing import bp as publishing_bp
     from kb.search import bp as search_bp
     from kb.tools import bp as tools_bp
 
     for blueprint in (
-        auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp, admin_bp
+        auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp, admin_bp,
+        publishing_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api")
