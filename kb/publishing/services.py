@@ -402,7 +402,9 @@ def publish_change(user: User, kind: str, document, fields: dict, markdown: str,
     if approver is not None and _created:
         version.approved_by_id = approver.id
     draft = draft_for(kind, document)
-    if draft is not None:
+    # The editor opens the document's one draft, so publishing is publishing it; a change
+    # waiting for approval stays queued (it is now stale) unless this is its approval.
+    if draft is not None and (draft.state != "pending" or approver is not None):
         db.session.delete(draft)
     db.session.flush()
     return document, version
