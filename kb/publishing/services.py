@@ -170,8 +170,11 @@ def _flag(data: Mapping, key: str) -> bool:
     value = data.get(key, False)
     if isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        return value.strip().lower() in {"y", "yes", "on", "true", "1"}
+    if isinstance(value, str) and value.strip().lower() in {"y", "yes", "on", "true", "1"}:
+        return True
+    if value is None or (isinstance(value, str) and value.strip().lower() in
+                         {"", "n", "no", "off", "false", "0"}):
+        return False
     raise Invalid(key, f"{key} must be true or false.")
 
 
