@@ -336,3 +336,32 @@ def test_publish_with_an_unwritable_index_still_publishes_and_search_catches_up(
     client = app.test_client()
     login(client, "agent")
     assert client.get("/api/search?q=quillbeast").get_json()["total"] == 1
+
+
+def test_a_new_article_draft_is_one_draft_until_approved_and_then_gone(site):
+    author, approver = signed_in(site, "manager"), signed_in(site, "second")
+    page = author.get("/publishing/articles/new")
+    data = dict(FORM, slug="bins", title="Bins", markdown="Bins go out on Tuesday.\n",
+                base_version="0", action="save", change_summary="New",
+                requires_approval="y", csrf_token=csrf_token(page))
+    saved = author.post("/publishing/articles/new", data=data)
+    assert saved.status_code == 302
+    reopened = author.get(saved.headers["Location"])
+    html = reopened.get_data(as_text=True)
+    assert "Bins go out on Tuesday." in html and 'action="/publishing/articles/new"' in html
+    with site.app_context():
+        draft_id = db.session.scalar(db.select(Draft.id))
+    assert f'name="draft_id" value="{draft_id}"' in html
+    again = author.post("/publishing/articles/new",
+                        data=dict(data, draft_id=str(draft_id), action="publish"))
+    assert again.status_code == 302  # submitted for approval (the box is ticked)
+    with site.app_context():
+        assert db.session.scalars(db.select(Draft.state)).all() == ["pending"]
+        assert db.session.scalar(db.select(Article).filter_by(slug="bins")) is None
+    token = csrf_token(approver.get(f"/publishing/approvals/{draft_id}"))
+    approved = approver.post(f"/publishing/approvals/{draft_id}/approve",
+                             data={"csrf_token": token})
+    assert approved.status_code == 302 and approved.headers["Location"] == "/articles/bins"
+    with site.app_context():
+        assert db.session.scalar(db.select(db.func.count(Draft.id))) == 0
+        assert db.session.scalar(db.select(Article).filter_by(slug="bins")).requires_approval

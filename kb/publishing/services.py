@@ -275,10 +275,14 @@ def preview_body(kind: str, text: str) -> str:
 
 
 def save_draft(user: User, kind: str, document, fields: dict, markdown: str,
-               base_version: int) -> Draft:
-    """Keep the manager's unfinished change (one open draft per document); returns it."""
+               base_version: int, *, draft: Draft | None = None) -> Draft:
+    """Keep the manager's unfinished change (one open draft per document); returns it.
+
+    ``draft`` is the draft of a new document being saved again (it has no document yet).
+    """
     require(user, "manager", "Only managers can save drafts.")
-    draft = draft_for(kind, document)
+    if document is not None or draft is None or draft.kind != kind:
+        draft = draft_for(kind, document)
     if draft is None:
         draft = Draft(kind=kind, document_id=document.id if document else None,
                       author_id=user.id, created_at=utcnow())
@@ -369,11 +373,13 @@ def _rename(kind: str, document, new_slug: str) -> None:
 
 def publish_change(user: User, kind: str, document, fields: dict, markdown: str,
                    base_version: int, change_summary: str, material: bool, *,
-                   approver: User | None = None, author: User | None = None):
+                   approver: User | None = None, author: User | None = None,
+                   draft: Draft | None = None):
     """Publish a change as the document's next version; returns (document, version).
 
     Raises StaleVersion when the change was based on an older version (nothing is
     written), NotAllowed when it needs approval and has none, Invalid for bad fields.
+    ``draft`` is the draft of a new document being published (removed with it).
     """
     require(user, "manager", "Only managers can publish.")
     if approver is None and approval_required(kind, document, fields, markdown):
@@ -404,7 +410,8 @@ def publish_change(user: User, kind: str, document, fields: dict, markdown: str,
     version = document.current_version
     if approver is not None and _created:
         version.approved_by_id = approver.id
-    draft = draft_for(kind, document)
+    draft = draft if draft is not None and draft.document_id is None else draft_for(
+        kind, document)
     # The editor opens the document's one draft, so publishing is publishing it; a change
     # waiting for approval stays queued (it is now stale) unless this is its approval.
     if draft is not None and (draft.state != "pending" or approver is not None):
@@ -414,12 +421,13 @@ def publish_change(user: User, kind: str, document, fields: dict, markdown: str,
 
 
 def submit_for_approval(user: User, kind: str, document, fields: dict, markdown: str,
-                        base_version: int, change_summary: str, material: bool) -> Draft:
+                        base_version: int, change_summary: str, material: bool, *,
+                        draft: Draft | None = None) -> Draft:
     """Put a change in the approval queue (its draft, state "pending"); audited."""
     check_base(document, base_version)
     if kind == "script":
         check_script(markdown, fields["slug"])
-    draft = save_draft(user, kind, document, fields, markdown, base_version)
+    draft = save_draft(user, kind, document, fields, markdown, base_version, draft=draft)
     draft.state = "pending"
     draft.change_summary = change_summary
     draft.material = material
@@ -454,6 +462,7 @@ def approve(user: User, draft: Draft):
     document, version = publish_change(
         user, kind, document, fields, draft.markdown, draft.base_version,
         draft.change_summary, draft.material, approver=user, author=draft.author,
+        draft=draft,
     )
     audit.record(user, "draft.approved", document, {**detail, "version": version.number})
     return document, version

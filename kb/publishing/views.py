@@ -136,7 +136,7 @@ def _clean_fields(kind: str, form, document) -> dict:
 def _editor(kind: str, document):
     """GET shows the editor; POST previews, saves a draft, publishes or submits."""
     form = _form(kind)
-    draft = services.draft_for(kind, document)
+    draft = services.draft_for(kind, document) if document else _posted_draft(kind)
     if request.method == "GET":
         _fill(kind, form, document, draft)
         return _render_editor(kind, form, document, draft)
@@ -157,9 +157,9 @@ def _editor(kind: str, document):
                   "publish.", "info")
             return redirect(request.path)
         elif action == "save":
-            return _save_draft(kind, form, document)
+            return _save_draft(kind, form, document, draft)
         elif action == "publish":
-            return _publish(kind, form, document)
+            return _publish(kind, form, document, draft)
         else:
             abort(400)
     except StaleVersion as stale:
@@ -185,13 +185,26 @@ def _editor(kind: str, document):
                           status=status)
 
 
-def _save_draft(kind: str, form, document):
+def _posted_draft(kind: str):
+    """The draft of a new document named by the form's draft_id, if any."""
+    value = request.form.get("draft_id", "")
+    if not value.isdigit() or len(value) > 9:
+        return None
+    try:
+        draft = services.get_draft(int(value))
+    except NotFound:
+        return None
+    return draft if draft.kind == kind and draft.document_id is None else None
+
+
+def _save_draft(kind: str, form, document, draft):
     """Save draft: kept even with problems; a script's problems are listed at once."""
     markdown = (form.markdown.data or "").replace("\r\n", "\n")
     raw = _raw_fields(kind, form)
     if document is None:
         raw["slug"] = services.clean_slug(kind, raw.get("slug") or "")
-    draft = services.save_draft(current_user, kind, document, raw, markdown, _base(form))
+    draft = services.save_draft(current_user, kind, document, raw, markdown, _base(form),
+                                draft=draft)
     db.session.commit()
     problems = None
     if kind == "script":
@@ -210,7 +223,7 @@ def _save_draft(kind: str, form, document):
     return redirect(request.path)
 
 
-def _publish(kind: str, form, document):
+def _publish(kind: str, form, document, draft):
     """Publish (or submit for approval) after checking every field."""
     fields = _clean_fields(kind, form, document)
     markdown = services.clean_markdown(form.markdown.data)
@@ -218,13 +231,14 @@ def _publish(kind: str, form, document):
     base = _base(form)
     if services.approval_required(kind, document, fields, markdown):
         services.submit_for_approval(current_user, kind, document, fields, markdown, base,
-                                     summary, material)
+                                     summary, material, draft=draft)
         db.session.commit()
         flash("Submitted for approval: another manager will approve it or send it back "
               "with a comment.", "success")
         return redirect(url_for("publishing.drafts"))
     document, version = services.publish_change(current_user, kind, document, fields,
-                                                markdown, base, summary, material)
+                                                markdown, base, summary, material,
+                                                draft=draft)
     db.session.commit()  # the database first; the index follows
     _synced(f"Published version {version.number}.")
     return redirect(document_url(kind, document.slug))
