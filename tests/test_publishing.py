@@ -248,3 +248,12 @@ def test_agents_cannot_use_the_services(ctx):
     with pytest.raises(NotAllowed):
         services.publish_change(_user("agent"), "article", None,
                                 services.clean_article_fields(fields()), "x\n", 0, "x", True)
+
+
+def test_the_crisis_and_emergency_articles_cannot_be_archived(ctx):
+    for slug in ("crisis-self-harm", "repair-priorities"):
+        article, _v = _publish("manager", slug=slug, title=slug)
+        with pytest.raises(Invalid) as caught:
+            archiving.archive(_user("manager"), article)
+        assert "cannot be archived" in caught.value.message
+        assert article.archived_at is None

@@ -8,6 +8,7 @@ from kb.core.permissions import require
 from kb.core.signals import document_archived
 from kb.extensions import db
 from kb.models import Article, CallScript, CategorySetting, User, utcnow
+from kb.search.vocabularies import recognise
 
 MAX_CATEGORY = 80
 
@@ -17,6 +18,9 @@ def archive(user: User, document) -> None:
     require(user, "manager", "Only managers can archive.")
     if document.archived_at is not None:
         raise Invalid("archive", "This is already archived.")
+    if isinstance(document, Article) and document.slug in pinned_articles():
+        raise Invalid("archive", "This article is shown first whenever a search sounds like "
+                      "a crisis or an emergency, so it cannot be archived. Edit it instead.")
     document.archived_at = utcnow()
     document.archived_by_id = user.id
     # updated_at moves so the search index's watermark sees the change at once.
@@ -26,6 +30,12 @@ def archive(user: User, document) -> None:
                   else None})
     db.session.flush()
     document_archived.send(document, user=user)
+
+
+def pinned_articles() -> set[str]:
+    """The articles search puts first for a caller at risk or a hazard (never archived)."""
+    intent = recognise("")  # no match, but it names the articles the vocabularies pin
+    return {intent.crisis_article, intent.emergency_article}
 
 
 def restore(user: User, document) -> None:
