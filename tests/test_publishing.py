@@ -8,8 +8,9 @@ from kb.core.errors import Invalid, NotAllowed
 from kb.extensions import db
 from kb.models import Article, AuditLog, CallScript, Draft, SlugRedirect, User
 from kb.publishing import archive as archiving
-from kb.publishing import services
-from kb.publishing.services import ScriptProblems, StaleVersion
+from kb.publishing import services, validation
+from kb.publishing.services import StaleVersion
+from kb.publishing.validation import ScriptProblems
 from kb.search.services import run_search, sync_index
 from tests.test_callscripts import SCRIPT
 
@@ -37,7 +38,7 @@ def ctx(app, make_user):
 
 def _publish(user, document=None, markdown="Order a new key from the office.\n", base=0,
              **overrides):
-    clean = services.clean_article_fields(fields(**overrides), document)
+    clean = validation.clean_article_fields(fields(**overrides), document)
     doc, version = services.publish_change(_user(user), "article", document, clean, markdown,
                                            base, "First version", True)
     db.session.commit()
@@ -59,10 +60,10 @@ def test_validation_names_the_field_and_changes_nothing(ctx):
                                                   "review_cycle_months"),
                        ({"title": "x" * 201}, "title")]:
         with pytest.raises(Invalid) as caught:
-            services.clean_article_fields(fields(**bad))
+            validation.clean_article_fields(fields(**bad))
         assert caught.value.field == field
     with pytest.raises(Invalid) as caught:
-        services.clean_change("   ", True)
+        validation.clean_change("   ", True)
     assert caught.value.field == "change_summary"
     assert db.session.scalar(db.select(db.func.count(Article.id))) == 0
 
@@ -70,12 +71,12 @@ def test_validation_names_the_field_and_changes_nothing(ctx):
 def test_slugs_are_unique_per_kind(ctx):
     _publish("manager")
     with pytest.raises(Invalid) as caught:
-        services.clean_article_fields(fields())
+        validation.clean_article_fields(fields())
     assert caught.value.field == "slug" and "already uses" in caught.value.message
     # A call script may share an article's slug (the crisis protocol is both).
-    assert services.clean_slug("script", "lost-keys") == "lost-keys"
+    assert validation.clean_slug("script", "lost-keys") == "lost-keys"
     with pytest.raises(Invalid):
-        services.clean_slug("script", "review")  # the review list's address
+        validation.clean_slug("script", "review")  # the review list's address
 
 
 def test_draft_save_and_discard_is_audited_and_publish_consumes_it(ctx):
@@ -94,7 +95,7 @@ def test_draft_save_and_discard_is_audited_and_publish_consumes_it(ctx):
     actions = db.session.scalars(db.select(AuditLog.action)).all()
     assert "draft.discarded" in actions and "draft.saved" in actions
     services.save_draft(_user("manager"), "article", article, fields(), "Again\n", 1)
-    clean = services.clean_article_fields(fields(), article)
+    clean = validation.clean_article_fields(fields(), article)
     services.publish_change(_user("manager"), "article", article, clean, "Again\n", 1,
                             "Second", False)
     db.session.commit()
@@ -104,7 +105,7 @@ def test_draft_save_and_discard_is_audited_and_publish_consumes_it(ctx):
 
 def test_conflict_between_two_managers_overwrites_nothing(ctx):
     article, _v = _publish("manager")
-    clean = services.clean_article_fields(fields(), article)
+    clean = validation.clean_article_fields(fields(), article)
     # Both open version 1; the second manager publishes first.
     services.publish_change(_user("second"), "article", article, clean, "Their text\n", 1,
                             "Theirs", True)
@@ -130,7 +131,7 @@ def test_approval_author_cannot_approve_and_approver_is_recorded(ctx):
     article.requires_approval = True  # as if ticked in an earlier edit
     db.session.commit()
     # Unticking the box in the same change does not escape the approval it needed.
-    clean = services.clean_article_fields(fields(), article)
+    clean = validation.clean_article_fields(fields(), article)
     with pytest.raises(NotAllowed):  # needs approval: publishing straight away is refused
         services.publish_change(_user("manager"), "article", article, clean, "New\n", 1,
                                 "Change", True)
@@ -157,7 +158,7 @@ def test_send_back_keeps_the_draft_with_the_comment(ctx):
     article, _v = _publish("manager")
     archiving.set_category_approval(_user("second"), "Call handling", True)
     db.session.commit()
-    clean = services.clean_article_fields(fields(), article)
+    clean = validation.clean_article_fields(fields(), article)
     assert services.approval_required("article", article, clean)
     draft = services.submit_for_approval(_user("manager"), "article", article, clean,
                                          "New\n", 1, "Change", True)
@@ -173,7 +174,7 @@ def test_send_back_keeps_the_draft_with_the_comment(ctx):
 
 def test_approval_of_a_stale_change_publishes_nothing(ctx):
     article, _v = _publish("manager")
-    clean = services.clean_article_fields(fields(), article)
+    clean = validation.clean_article_fields(fields(), article)
     draft = services.submit_for_approval(_user("manager"), "article", article, clean,
                                          "Pending\n", 1, "Pending", True)
     db.session.commit()
@@ -189,7 +190,7 @@ def test_approval_of_a_stale_change_publishes_nothing(ctx):
 def test_renaming_a_slug_keeps_every_old_slug_redirecting(ctx):
     article, _v = _publish("manager")
     for number, slug in enumerate(["keys-lost", "lost-fobs"], start=1):
-        clean = services.clean_article_fields(fields(slug=slug), article)
+        clean = validation.clean_article_fields(fields(slug=slug), article)
         services.publish_change(_user("manager"), "article", article, clean,
                                 f"Text {number}\n", number, "Renamed", True)
         db.session.commit()
@@ -231,7 +232,7 @@ def test_scripts_are_checked_as_on_import_with_the_step_and_line(ctx):
     _publish("manager", slug="swipe-cards", title="Swipe cards")
     source = SCRIPT.format(extra="").replace("(#lost)", "(#nowhere)")
     with pytest.raises(ScriptProblems) as caught:
-        services.check_script(source, "lost-fob")
+        validation.check_script(source, "lost-fob")
     problems = caught.value.problems
     assert any(p.step == "ask" and p.line and "nowhere" in p.message for p in problems)
     good = SCRIPT.format(extra="")
@@ -247,7 +248,7 @@ def test_agents_cannot_use_the_services(ctx):
         services.save_draft(_user("agent"), "article", None, fields(), "x", 0)
     with pytest.raises(NotAllowed):
         services.publish_change(_user("agent"), "article", None,
-                                services.clean_article_fields(fields()), "x\n", 0, "x", True)
+                                validation.clean_article_fields(fields()), "x\n", 0, "x", True)
 
 
 def test_the_crisis_and_emergency_articles_cannot_be_archived(ctx):

@@ -15,7 +15,7 @@ from kb.auth.services import user_for_token
 from kb.core.errors import Invalid, NotAllowed, NotFound
 from kb.core.permissions import require
 from kb.extensions import csrf, db
-from kb.publishing import services
+from kb.publishing import services, validation
 from kb.publishing.services import StaleVersion
 from kb.search.services import IndexUnavailable, sync_index
 
@@ -67,9 +67,9 @@ def _pending(draft) -> dict:
 
 def _save(user, article, data: dict, base_version: int):
     """Validate and publish (or submit) a change; returns (status, payload)."""
-    markdown = services.clean_markdown(data.get("markdown"))
-    fields = services.clean_article_fields(data, article)
-    summary, material = services.clean_change(data.get("change_summary"),
+    markdown = validation.clean_markdown(data.get("markdown"))
+    fields = validation.clean_article_fields(data, article)
+    summary, material = validation.clean_change(data.get("change_summary"),
                                               data.get("material", True))
     if services.approval_required("article", article, fields, markdown):
         draft = services.submit_for_approval(user, "article", article, fields, markdown,

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("publishing", __name__, url_prefix="/publishing")
 
-from kb.publishing import views  # noqa: E402,F401  (registers the routes on bp)
+from kb.publishing import approval_views, views  # noqa: E402,F401  (register the routes)

@@ -11,7 +11,7 @@ from kb.core.errors import Invalid, NotAllowed, NotFound
 from kb.core.permissions import role_required
 from kb.extensions import db
 from kb.publishing import archive as archiving
-from kb.publishing import bp, services
+from kb.publishing import bp, services, validation
 from kb.publishing.forms import (
     ARTICLE_META,
     SCRIPT_META,
@@ -19,10 +19,10 @@ from kb.publishing.forms import (
     ArticleForm,
     CategoryApprovalForm,
     ScriptForm,
-    SendBackForm,
 )
-from kb.publishing.services import ScriptProblems, StaleVersion
-from kb.search.services import IndexUnavailable, sync_index
+from kb.publishing.pages import document_url, flash_synced
+from kb.publishing.services import StaleVersion
+from kb.publishing.validation import ScriptProblems
 
 KIND_PATHS = {"articles": "article", "scripts": "script"}
 
@@ -40,24 +40,6 @@ def _document(kind: str, slug: str):
         return services.get_document(kind, slug)
     except NotFound:
         abort(404)
-
-
-def document_url(kind: str, slug: str) -> str:
-    """The page people read the document on."""
-    if kind == "article":
-        return url_for("articles.article", slug=slug)
-    return url_for("callscripts.start", slug=slug)
-
-
-def _synced(message: str) -> None:
-    """After a commit that changed searchable content: update the index, flash the result."""
-    try:
-        sync_index()
-    except IndexUnavailable:
-        flash(f"{message} Search could not be updated just now; it will catch up "
-              "automatically (at the latest when the site next starts).", "info")
-    else:
-        flash(message, "success")
 
 
 # ----- the editor ----------------------------------------------------------------------
@@ -128,8 +110,8 @@ def _clean_fields(kind: str, form, document) -> dict:
     """The checked front matter: raises Invalid naming the field."""
     raw = _raw_fields(kind, form)
     if kind == "article":
-        return services.clean_article_fields(raw, document)
-    return {"slug": services.clean_slug(kind, raw["slug"] or "", document),
+        return validation.clean_article_fields(raw, document)
+    return {"slug": validation.clean_slug(kind, raw["slug"] or "", document),
             "requires_approval": bool(raw["requires_approval"])}
 
 
@@ -147,7 +129,7 @@ def _editor(kind: str, document):
     status = 200
     try:
         if action == "preview":
-            preview = render_markdown(services.preview_body(kind, form.markdown.data or ""))
+            preview = render_markdown(validation.preview_body(kind, form.markdown.data or ""))
         elif action == "rebase":
             draft = services.rebase(current_user, kind, document, _raw_fields(kind, form),
                                     form.markdown.data or "")
@@ -202,14 +184,14 @@ def _save_draft(kind: str, form, document, draft):
     markdown = (form.markdown.data or "").replace("\r\n", "\n")
     raw = _raw_fields(kind, form)
     if document is None:
-        raw["slug"] = services.clean_slug(kind, raw.get("slug") or "")
+        raw["slug"] = validation.clean_slug(kind, raw.get("slug") or "")
     draft = services.save_draft(current_user, kind, document, raw, markdown, _base(form),
                                 draft=draft)
     db.session.commit()
     problems = None
     if kind == "script":
         try:
-            services.check_script(markdown, raw.get("slug") or "script")
+            validation.check_script(markdown, raw.get("slug") or "script")
         except ScriptProblems as error:
             problems = error.problems
     if problems:
@@ -226,8 +208,8 @@ def _save_draft(kind: str, form, document, draft):
 def _publish(kind: str, form, document, draft):
     """Publish (or submit for approval) after checking every field."""
     fields = _clean_fields(kind, form, document)
-    markdown = services.clean_markdown(form.markdown.data)
-    summary, material = services.clean_change(form.change_summary.data, form.material.data)
+    markdown = validation.clean_markdown(form.markdown.data)
+    summary, material = validation.clean_change(form.change_summary.data, form.material.data)
     base = _base(form)
     if services.approval_required(kind, document, fields, markdown):
         services.submit_for_approval(current_user, kind, document, fields, markdown, base,
@@ -240,7 +222,7 @@ def _publish(kind: str, form, document, draft):
                                                 markdown, base, summary, material,
                                                 draft=draft)
     db.session.commit()  # the database first; the index follows
-    _synced(f"Published version {version.number}.")
+    flash_synced(f"Published version {version.number}.")
     return redirect(document_url(kind, document.slug))
 
 
@@ -252,9 +234,9 @@ def _render_editor(kind: str, form, document, draft, *, preview=None, problems=N
     needs_approval = services.approval_required(kind, document, fields,
                                                 form.markdown.data or "")
     if preview is None:  # the page opens with the preview beside the text
-        preview = render_markdown(services.preview_body(kind, form.markdown.data or ""))
+        preview = render_markdown(validation.preview_body(kind, form.markdown.data or ""))
     return render_template(
-        "publishing/editor.html", kind=kind, noun=services.NOUNS[kind], form=form,
+        "publishing/editor.html", kind=kind, noun=validation.NOUNS[kind], form=form,
         document=document, draft=draft, preview=preview, problems=problems or [],
         needs_approval=needs_approval, choices=services.article_choices(),
         action_form=ActionForm(),
@@ -268,7 +250,7 @@ def _conflict(kind: str, form, stale: StaleVersion):
     form.base_version.data = str(stale.current)
     diff = word_diff(current.markdown, (form.markdown.data or "").replace("\r\n", "\n"))
     return render_template(
-        "publishing/conflict.html", kind=kind, noun=services.NOUNS[kind], form=form,
+        "publishing/conflict.html", kind=kind, noun=validation.NOUNS[kind], form=form,
         document=document, current=current, stale=stale, diff=diff, meta=_meta(kind),
         action_form=ActionForm(),
     ), 409
@@ -279,10 +261,10 @@ def _conflict(kind: str, form, stale: StaleVersion):
 def preview():
     """The editor's live preview: the same sanitising renderer as the article page."""
     text = request.form.get("markdown", "")
-    if len(text) > services.MAX_MARKDOWN:
+    if len(text) > validation.MAX_MARKDOWN:
         abort(400)
     kind = request.form.get("kind", "article")
-    rendered = render_markdown(services.preview_body(kind, text))
+    rendered = render_markdown(validation.preview_body(kind, text))
     return render_template("publishing/_preview.html", preview=rendered)
 
 
@@ -351,94 +333,6 @@ def discard_edit(kinds: str, slug: str):
     return redirect(document_url(kind, document.slug))
 
 
-# ----- approvals -----------------------------------------------------------------------
-
-
-@bp.route("/approvals")
-@role_required("manager")
-def approvals():
-    """Changes waiting for a second manager."""
-    return render_template("publishing/approvals.html", items=services.pending_drafts(),
-                           document_of=services.document_of)
-
-
-def _pending(draft_id: int):
-    """A draft and its document, or 404."""
-    try:
-        item = services.get_draft(draft_id)
-    except NotFound:
-        abort(404)
-    return item, services.document_of(item)
-
-
-def _approval_page(item, document, *, form=None, status: int = 200, stale=None):
-    """The pending change as a diff against the current version."""
-    current = document.current_version if document is not None else None
-    before = current.markdown if current else ""
-    return render_template(
-        "publishing/approval.html", item=item, document=document, current=current,
-        diff=word_diff(before, item.markdown), noun=services.NOUNS[item.kind],
-        form=form or SendBackForm(), action_form=ActionForm(), stale=stale,
-        own=item.author_id == current_user.id,
-    ), status
-
-
-@bp.route("/approvals/<int:draft_id>")
-@role_required("manager")
-def approval(draft_id: int):
-    """One pending change, with Approve and Send back."""
-    item, document = _pending(draft_id)
-    return _approval_page(item, document)
-
-
-@bp.route("/approvals/<int:draft_id>/approve", methods=["POST"])
-@role_required("manager")
-def approve(draft_id: int):
-    """Approve: the change is published, with this manager recorded as approver."""
-    if not ActionForm().validate():
-        abort(400)
-    item, document = _pending(draft_id)
-    try:
-        document, version = services.approve(current_user, item)
-    except StaleVersion as stale:
-        db.session.rollback()
-        return _approval_page(item, document, status=409, stale=stale)
-    except NotAllowed as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _approval_page(item, document, status=403)
-    except Invalid as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _approval_page(item, document, status=400)
-    db.session.commit()
-    _synced(f"Approved and published as version {version.number}.")
-    return redirect(document_url(item.kind, document.slug))
-
-
-@bp.route("/approvals/<int:draft_id>/send-back", methods=["POST"])
-@role_required("manager")
-def send_back(draft_id: int):
-    """Send the change back to its author with a comment."""
-    form = SendBackForm()
-    if not form.validate():
-        abort(400)
-    item, document = _pending(draft_id)
-    try:
-        services.send_back(current_user, item, form.comment.data or "")
-    except NotAllowed as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _approval_page(item, document, form=form, status=403)
-    except Invalid as error:
-        db.session.rollback()
-        form.comment.errors = [error.message]
-        return _approval_page(item, document, form=form, status=400)
-    db.session.commit()
-    flash("Sent back to the author with your comment.", "success")
-    return redirect(url_for("publishing.approvals"))
-
-
 # ----- archive and settings ------------------------------------------------------------
 
 
@@ -471,7 +365,7 @@ def _archive_or_restore(kind: str, slug: str, change, message: str):
         flash(error.message, "info")
         return redirect(document_url(kind, slug))
     db.session.commit()
-    _synced(message)
+    flash_synced(message)
     return redirect(document_url(kind, slug))
 
 
