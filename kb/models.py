@@ -106,6 +106,8 @@ class VersionColumns:
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     change_summary: Mapped[str] = mapped_column(String(500), default="")
+    # Set when the version went through approval: the second manager who approved it.
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Article(db.Model):
@@ -130,6 +132,11 @@ class Article(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Approval is optional per document (or per category, see CategorySetting).
+    requires_approval: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # An archived document keeps its versions but leaves search and navigation.
+    archived_at: Mapped[datetime | None]
+    archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article",
@@ -158,7 +165,8 @@ class ArticleVersion(VersionColumns, db.Model):
     article: Mapped[Article] = relationship(
         back_populates="versions", foreign_keys=[article_id]
     )
-    author: Mapped[User | None] = relationship()
+    # foreign_keys: a version has a second link to users (approved_by_id).
+    author: Mapped[User | None] = relationship(foreign_keys="ArticleVersion.author_id")
 
 
 class SearchLog(db.Model):
@@ -233,6 +241,11 @@ class CallScript(db.Model):
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Approval is optional per document (or per category, see CategorySetting).
+    requires_approval: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # An archived document keeps its versions but leaves search and navigation.
+    archived_at: Mapped[datetime | None]
+    archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     versions: Mapped[list[CallScriptVersion]] = relationship(
         back_populates="script",
@@ -356,6 +369,8 @@ class Team(db.Model):
 
     def __repr__(self) -> str:
         return f"<Team {self.name}>"
+
+
 # --- Feedback and search analytics (kb/feedback, kb/analytics) ---------------------------
 
 FEEDBACK_KINDS = ("answered", "outdated")
@@ -418,3 +433,60 @@ class ArticleView(db.Model):
 db.Index("ix_search_log_crisis_created_at", SearchLog.crisis, SearchLog.created_at)
 db.Index("ix_search_log_created_at_query", SearchLog.created_at, SearchLog.query,
          SearchLog.result_count, SearchLog.source)
+# ----- publishing (issue 9): drafts, approval, slug redirects, archive -----------------
+
+DRAFT_STATES = ("draft", "pending", "returned")  # returned: sent back with a comment
+DOCUMENT_KINDS = ("article", "script")
+
+
+class Draft(db.Model):
+    """A manager's unpublished change to one document (or a document not created yet)."""
+
+    __tablename__ = "drafts"
+    # One open draft per document; drafts of new documents (document_id NULL) may be many.
+    __table_args__ = (UniqueConstraint("kind", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "article" or "script"
+    document_id: Mapped[int | None]
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)  # front matter, slug included
+    markdown: Mapped[str] = mapped_column(Text, default="")
+    base_version: Mapped[int] = mapped_column(default=0)  # 0: a new document
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    change_summary: Mapped[str] = mapped_column(String(500), default="")
+    material: Mapped[bool] = mapped_column(default=True)
+    comment: Mapped[str] = mapped_column(Text, default="")  # why it was sent back
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+
+
+class SlugRedirect(db.Model):
+    """An old slug of a renamed document: its page redirects to the document's slug now."""
+
+    __tablename__ = "slug_redirects"
+    __table_args__ = (UniqueConstraint("kind", "old_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    old_slug: Mapped[str] = mapped_column(String(120))
+    # Points at the document, not at the next slug, so a chain of renames is one hop.
+    document_id: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CategorySetting(db.Model):
+    """Per-category publishing settings: whether changes need a second manager's approval."""
+
+    __tablename__ = "category_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(80), unique=True)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

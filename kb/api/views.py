@@ -6,7 +6,8 @@ from flask import abort, current_app, jsonify, request
 from flask_login import current_user
 
 from kb.api import bp
-from kb.articles.services import ArticleNotFound, get_article, render_version
+from kb.api.shapes import article_json
+from kb.articles.services import ArticleNotFound, get_article
 from kb.search.providers import kinds
 from kb.search.services import result_url, run_search
 
@@ -60,22 +61,12 @@ def search():
 
 @bp.route("/articles/<slug>")
 def article(slug: str):
-    """One article's current version as JSON."""
+    """One article's current version as JSON (archived ones: managers only)."""
     try:
         item = get_article(slug)
     except ArticleNotFound:
         abort(404)
-    version = item.current_version
-    return jsonify(
-        slug=item.slug,
-        title=item.title,
-        version=version.number,
-        sha256=version.sha256,
-        markdown=version.markdown,
-        html=render_version(version).html,
-        summary=item.summary,
-        category=item.category,
-        tags=list(item.tags),
-        updated_at=item.updated_at.isoformat() + "Z",
-        requires_signoff=item.requires_signoff,
-    )
+    if item.archived_at is not None and not current_user.has_role("manager"):
+        abort(404)
+    return jsonify(article_json(item))
+

@@ -25,7 +25,7 @@ class ArticleProvider:
         rows = db.session.execute(
             db.select(Article, ArticleVersion.sha256).join(
                 ArticleVersion, Article.current_version_id == ArticleVersion.id
-            )
+            ).where(Article.archived_at.is_(None))
         )
         return {article.slug: _fingerprint(article, sha) for article, sha in rows}
 
@@ -34,7 +34,7 @@ class ArticleProvider:
         return tuple(db.session.execute(
             db.select(db.func.count(Article.id), db.func.max(Article.updated_at),
                       db.func.max(Article.current_version_id))
-            .where(Article.current_version_id.is_not(None))
+            .where(Article.current_version_id.is_not(None), Article.archived_at.is_(None))
         ).one())
 
     def document(self, slug: str) -> Document | None:
@@ -42,7 +42,7 @@ class ArticleProvider:
         article = db.session.scalar(
             db.select(Article).options(joinedload(Article.current_version)).filter_by(slug=slug)
         )
-        if article is None or article.current_version is None:
+        if article is None or article.current_version is None or article.archived_at:
             return None
         return document_for(article)
 
@@ -51,7 +51,7 @@ class ArticleProvider:
         articles = db.session.scalars(
             db.select(Article)
             .options(joinedload(Article.current_version))
-            .where(Article.current_version_id.is_not(None))
+            .where(Article.current_version_id.is_not(None), Article.archived_at.is_(None))
             .order_by(Article.id)
         ).all()
         return (document_for(a) for a in articles)
@@ -59,7 +59,8 @@ class ArticleProvider:
     def count(self) -> int:
         """How many articles have a current version."""
         return db.session.scalar(
-            db.select(db.func.count(Article.id)).where(Article.current_version_id.is_not(None))
+            db.select(db.func.count(Article.id))
+            .where(Article.current_version_id.is_not(None), Article.archived_at.is_(None))
         ) or 0
 
     def url(self, slug: str) -> str:
@@ -69,7 +70,7 @@ class ArticleProvider:
     def brief(self, slug: str) -> dict | None:
         """Title, summary and category of a published article (for pinning it first)."""
         article = db.session.scalar(
-            db.select(Article).where(Article.slug == slug,
+            db.select(Article).where(Article.slug == slug, Article.archived_at.is_(None),
                                      Article.current_version_id.is_not(None))
         )
         if article is None:

@@ -95,6 +95,7 @@ def categories() -> list[tuple[str, int]]:
     """Each category with its number of articles, alphabetically."""
     rows = db.session.execute(
         db.select(Article.category, db.func.count(Article.id))
+        .where(Article.archived_at.is_(None))
         .group_by(Article.category)
         .order_by(Article.category)
     )
@@ -111,21 +112,25 @@ def articles_in_category(slug: str) -> tuple[str, list[Article]] | None:
     for name, _count in categories():
         if category_slug(name) == slug:
             items = db.session.scalars(
-                db.select(Article).filter_by(category=name).order_by(Article.title)
+                db.select(Article).filter_by(category=name, archived_at=None)
+                .order_by(Article.title)
             ).all()
             return name, items
     return None
 
 
 def all_articles() -> list[Article]:
-    """Every article, by title."""
-    return db.session.scalars(db.select(Article).order_by(Article.title)).all()
+    """Every article that is not archived, by title."""
+    return db.session.scalars(
+        db.select(Article).where(Article.archived_at.is_(None)).order_by(Article.title)
+    ).all()
 
 
 def recently_updated(limit: int = 8) -> list[Article]:
     """The articles changed most recently."""
     return db.session.scalars(
-        db.select(Article).order_by(Article.updated_at.desc(), Article.title).limit(limit)
+        db.select(Article).where(Article.archived_at.is_(None))
+        .order_by(Article.updated_at.desc(), Article.title).limit(limit)
     ).all()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from kb.articles import bp
@@ -16,7 +16,9 @@ from kb.articles.services import (
     render_version,
     review_due,
 )
+from kb.core.redirects import current_slug
 from kb.core.signals import document_viewed
+from kb.models import Article
 
 
 @bp.route("/")
@@ -49,7 +51,12 @@ def article(slug: str):
     try:
         item = get_article(slug)
     except ArticleNotFound:
-        abort(404)
+        moved = current_slug("article", Article, slug)
+        if moved is None:
+            abort(404)
+        return redirect(url_for("articles.article", slug=moved), 301)
+    if item.archived_at is not None and not current_user.has_role("manager"):
+        abort(404)  # archived: out of reach for agents; managers see it to restore it
     rendered = render_version(item.current_version)
     page = render_template(
         "articles/article.html",

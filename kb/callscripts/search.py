@@ -27,7 +27,7 @@ class ScriptProvider:
         rows = db.session.execute(
             db.select(CallScript, CallScriptVersion.sha256).join(
                 CallScriptVersion, CallScript.current_version_id == CallScriptVersion.id
-            )
+            ).where(CallScript.archived_at.is_(None))
         )
         return {script.slug: _fingerprint(script, sha) for script, sha in rows}
 
@@ -36,7 +36,7 @@ class ScriptProvider:
         return tuple(db.session.execute(
             db.select(db.func.count(CallScript.id), db.func.max(CallScript.updated_at),
                       db.func.max(CallScript.current_version_id))
-            .where(CallScript.current_version_id.is_not(None))
+            .where(CallScript.current_version_id.is_not(None), CallScript.archived_at.is_(None))
         ).one())
 
     def document(self, slug: str) -> Document | None:
@@ -46,7 +46,7 @@ class ScriptProvider:
             .options(joinedload(CallScript.current_version))
             .filter_by(slug=slug)
         )
-        if script is None or script.current_version is None:
+        if script is None or script.current_version is None or script.archived_at:
             return None
         return document_for_script(script)
 
@@ -55,7 +55,7 @@ class ScriptProvider:
         scripts = db.session.scalars(
             db.select(CallScript)
             .options(joinedload(CallScript.current_version))
-            .where(CallScript.current_version_id.is_not(None))
+            .where(CallScript.current_version_id.is_not(None), CallScript.archived_at.is_(None))
             .order_by(CallScript.id)
         ).all()
         return (document_for_script(s) for s in scripts)
@@ -64,7 +64,7 @@ class ScriptProvider:
         """How many scripts have a current version."""
         return db.session.scalar(
             db.select(db.func.count(CallScript.id))
-            .where(CallScript.current_version_id.is_not(None))
+            .where(CallScript.current_version_id.is_not(None), CallScript.archived_at.is_(None))
         ) or 0
 
     def url(self, slug: str) -> str:

@@ -135,6 +135,7 @@ def save_script_version(
     *,
     author: User | None = None,
     current_articles: Mapping[str, int] | None = None,
+    material: bool = True,
 ) -> tuple[CallScript, bool]:
     """Apply ``parsed`` to a script, adding a version only when the file changed.
 
@@ -157,7 +158,7 @@ def save_script_version(
         db.session.flush()  # the audit row names the script by id
     cited = parsed.cited_slugs
     _version, created = publish(
-        script, parsed.source, author, parsed.change_summary,
+        script, parsed.source, author, parsed.change_summary, material,
         version_class=CallScriptVersion, action="callscript.version",
         fields={"title": parsed.title, "cited_slugs": cited}, source=parsed.path,
     )
@@ -201,10 +202,10 @@ def import_scripts(directory: Path) -> ImportReport:
 
 
 def list_scripts() -> list[CallScript]:
-    """Every script with a version, by title."""
+    """Every script with a version and not archived, by title."""
     return db.session.scalars(
         db.select(CallScript)
-        .where(CallScript.current_version_id.is_not(None))
+        .where(CallScript.current_version_id.is_not(None), CallScript.archived_at.is_(None))
         .order_by(CallScript.title)
     ).all()
 

@@ -23,8 +23,10 @@ from kb.callscripts.services import (
     scripts_needing_review,
 )
 from kb.core.permissions import role_required
+from kb.core.redirects import current_slug
 from kb.core.signals import document_viewed
 from kb.extensions import db
+from kb.models import CallScript
 
 
 @bp.route("/")
@@ -76,10 +78,20 @@ def _player(slug: str, step_id: str | None):
     path = parse_path(request.args.get("path", ""))
     try:
         state = open_step(slug, step_id, path, request.args)
-    except (ScriptNotFound, StepNotFound):
+    except ScriptNotFound:
+        moved = current_slug("script", CallScript, slug)
+        if moved is None:
+            abort(404)
+        if step_id is None:
+            return redirect(url_for("callscripts.start", slug=moved), 301)
+        return redirect(url_for("callscripts.step", slug=moved, step_id=step_id,
+                                **request.args), 301)
+    except StepNotFound:
         abort(404)
     except PathInvalid as error:
         return _redirect_to_valid_path(slug, step_id, error.path)
+    if state.script.archived_at is not None and not current_user.has_role("manager"):
+        abort(404)  # archived: out of reach for agents; managers see it to restore it
     changed, form = [], None
     if current_user.has_role("manager") and state.at_start:
         changed = changed_citations(state.script, article_versions())
