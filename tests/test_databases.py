@@ -31,6 +31,62 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(tmp_path):
     assert "articles" in _tables(url)
 
 
+RELEASED = "f3b8d1a6c920"  # the schema a centre upgrading from before issue 9 has
+
+
+def _content(url: str) -> list[tuple]:
+    """The articles with their current version's text and author, and the foreign-key
+    link from article to version (what an upgrade must never lose or break)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(
+                "SELECT a.slug, v.number, v.markdown, u.username FROM articles a"
+                " JOIN article_versions v ON v.id = a.current_version_id"
+                " JOIN users u ON u.id = v.author_id ORDER BY a.slug"))]
+    finally:
+        engine.dispose()
+
+
+def test_a_database_holding_content_upgrades_and_downgrades_without_losing_it(tmp_path):
+    """SQLite rebuilds a table to alter it; with articles and versions pointing at each
+    other that must neither fail on the foreign keys nor drop a row."""
+    url = databases.empty_database(tmp_path)
+    databases.migrate(url, RELEASED)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO users (id, username, display_name, role, team, password_hash,"
+                " active, created_at, session_version) VALUES (3, 'mo', 'Mo', 'manager',"
+                " 'Repairs', 'x', true, '2026-01-01 00:00:00', 1)"))
+            for ident, slug in ((1, "bins"), (2, "rent")):
+                connection.execute(sa.text(
+                    "INSERT INTO articles (id, slug, title, category, tags, summary, owner,"
+                    " requires_signoff, review_cycle_months, created_at, updated_at) VALUES"
+                    f" ({ident}, '{slug}', 'T', 'C', '[]', '', '', false, 12,"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+                for number in (1, 2):
+                    connection.execute(sa.text(
+                        "INSERT INTO article_versions (id, article_id, number, title, markdown,"
+                        " sha256, author_id, created_at, change_summary, summary, material)"
+                        f" VALUES ({ident * 10 + number}, {ident}, {number}, 'T',"
+                        f" '{slug} v{number}', 'ab', 3, '2026-03-04 10:00:00', '', '', true)"))
+                connection.execute(sa.text(
+                    f"UPDATE articles SET current_version_id = {ident * 10 + 2}"
+                    f" WHERE id = {ident}"))
+    finally:
+        engine.dispose()
+    before = _content(url)
+    assert before == [("bins", 2, "bins v2", "mo"), ("rent", 2, "rent v2", "mo")]
+    databases.migrate(url)
+    assert _content(url) == before
+    databases.migrate(url, RELEASED, down=True)
+    assert _content(url) == before
+    databases.migrate(url)
+    assert _content(url) == before
+
+
 def test_over_long_front_matter_is_reported_and_the_rest_import(app, runner, make_article):
     make_article("good-one", body="Fine.")
     make_article("long-title", title="T" * 201, body="Too long a title.")
