@@ -6,7 +6,9 @@ cannot be forgotten; a row whose route is gone fails it too.
 What "allowed" means: never 401, 403, 404 or a 5xx, and never a redirect to the login
 page. Too low a role: 403. Anonymous: a redirect to the login page, or 401 JSON under
 /api/. Every POST is also sent without a CSRF token: refused (400 before any role check,
-or 401/403) and nothing in the database changes. Bearer tokens sign a request in on
+or 401/403); and, by a signed-in user below the row's role, with a valid CSRF token: 403
+(anonymous: the sign-in), so the role check itself is exercised. A PUT goes with and without
+the CSRF header. Nothing in the database changes. Bearer tokens sign a request in on
 every route (the request loader), exactly as a session does, with the token owner's role.
 """
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from kb.extensions import db
-from tests.conftest import SHIPPED_ARTICLES, SHIPPED_SCRIPTS, build_app, login
+from tests.conftest import SHIPPED_ARTICLES, SHIPPED_SCRIPTS, build_app, csrf_token, login
 
 ROLES = ("agent", "manager", "admin")
 LEVELS = ("public", *ROLES)
@@ -104,6 +106,22 @@ EXPECTED: dict[str, Expect] = {
     "feedback.resolve_report": E("manager"),
     "analytics.index": E("manager"),
     "analytics.export": E("manager"),
+    # publishing (kinds: "articles"; draft_id: a change the demo manager sent for approval)
+    "publishing.drafts": E("manager"),
+    "publishing.draft": E("manager"),
+    "publishing.discard": E("manager"),
+    "publishing.new": E("manager"),
+    "publishing.edit": E("manager"),
+    "publishing.discard_edit": E("manager"),
+    "publishing.preview": E("manager"),
+    "publishing.approvals": E("manager"),
+    "publishing.approval": E("manager"),
+    "publishing.approve": E("manager"),
+    "publishing.send_back": E("manager"),
+    "publishing.archive": E("manager"),
+    "publishing.restore": E("manager"),
+    "publishing.archived": E("manager"),
+    "publishing.categories": E("manager"),
     # users and teams (user_id: the demo agent, in the demo manager's team)
     "users.index": E("manager"),
     "users.new": E("manager"),
@@ -120,6 +138,8 @@ EXPECTED: dict[str, Expect] = {
     "api.phonetic": E("agent"),
     "api.due_date": E("agent"),
     "api.standards": E("agent"),
+    "api.create_article": E("manager"),
+    "api.update_article": E("manager"),
 }
 
 # Query strings that make a GET do its real work (otherwise a 400 for a missing field).
@@ -147,6 +167,7 @@ def matrix_app(tmp_path_factory):
         ArticleFeedback,
         CallScript,
         CrisisIncident,
+        Draft,
         Helpline,
         ResponseStandard,
         User,
@@ -177,6 +198,12 @@ def matrix_app(tmp_path_factory):
         feedback = ArticleFeedback(article_id=article.id, version_number=1, kind="outdated",
                                    user_id=users["agent"].id, comment="Role matrix sample.")
         db.session.add(feedback)
+        draft = Draft(kind="article", document_id=article.id, state="pending",
+                      fields={"slug": article.slug, "title": article.title},
+                      markdown=article.current_version.markdown + "\n\nRole matrix change.",
+                      base_version=article.current_version.number, change_summary="Matrix",
+                      author_id=users["manager"].id, submitted_at=utcnow())
+        db.session.add(draft)
         db.session.commit()
         script = db.session.scalars(db.select(CallScript).order_by(CallScript.slug)).first()
         step = re.search(r"\{#([A-Za-z0-9_-]+)\}", script.current_version.markdown).group(1)
@@ -198,6 +225,8 @@ def matrix_app(tmp_path_factory):
                 "kind": "articles",
                 "report": "top",
                 "feedback_id": feedback.id,
+                "kinds": "articles",
+                "draft_id": draft.id,
                 "number": 1,
             },
         }
@@ -284,6 +313,8 @@ def test_every_route_answers_each_role_as_the_table_says(matrix_app, role, via):
     client, headers = _client(matrix_app, role, via)
     rank = LEVELS.index(role) if role else 0
     problems = []
+    page = client.get("/login" if role is None else "/", headers=headers)
+    token = csrf_token(page) if via == "session" else ""
     with matrix_app.app_context():
         before = _snapshot()
         for rule in _rules(matrix_app):
@@ -312,6 +343,28 @@ def test_every_route_answers_each_role_as_the_table_says(matrix_app, role, via):
                 if code not in (400, 401, 403) and not _to_login(response):
                     problems.append(f"POST {url} without a CSRF token [{rule.endpoint}]: "
                                     f"{code}, expected 400 or 403")
+                if rank < needed and via == "session":
+                    # With a valid token the CSRF check passes: the role check must refuse.
+                    response = client.post(url, data={"csrf_token": token})
+                    code = response.status_code
+                    ok = (code == 401 if is_api else _to_login(response)) if role is None \
+                        else code == 403
+                    if not ok:
+                        problems.append(f"POST {url} with a CSRF token [{rule.endpoint}, "
+                                        f"minimum {row.minimum}]: {code}, expected "
+                                        + ("a sign-in" if role is None else "403"))
+            if "PUT" in rule.methods:
+                if via == "session":  # without the CSRF header: refused, whoever asks
+                    code = client.put(url, json={}).status_code
+                    if code not in (400, 401, 403):
+                        problems.append(f"PUT {url} without a CSRF token [{rule.endpoint}]: "
+                                        f"{code}, expected 400, 401 or 403")
+                sent = dict(headers, **({"X-CSRFToken": token} if via == "session" else {}))
+                code = client.put(url, headers=sent, json={}).status_code
+                want = (401,) if role is None else (403,) if rank < needed else (400, 409)
+                if code not in want:
+                    problems.append(f"PUT {url} with an empty body [{rule.endpoint}, minimum "
+                                    f"{row.minimum}]: {code}, expected {want}")
         db.session.rollback()
         assert _snapshot() == before, f"requests as {role or 'anonymous'} changed the database"
     who = f"{role} ({via})" if role else "anonymous"
