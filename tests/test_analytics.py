@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from kb.analytics import services
-from kb.analytics.export import safe_cell
 from kb.analytics.usage import record_view
+from kb.core.spreadsheet import safe_cell
 from kb.extensions import db
 from kb.models import Article, ArticleView, CallScript, SearchLog, User, utcnow
 from kb.search.documents import Results

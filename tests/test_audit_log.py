@@ -8,8 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from kb.admin.audit import describe, neutralise
+from kb.admin.audit import describe
 from kb.core import audit
+from kb.core.spreadsheet import safe_cell as neutralise
 from kb.extensions import db
 from kb.models import Article, AuditLog, User
 from tests.conftest import every_stored_value, login

@@ -5,8 +5,6 @@ Rows are written only by ``kb.core.audit.record``; nothing here (or anywhere) ch
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from kb.bounds import MAX_ID
 from kb.core.clock import format_local, to_local, to_utc
 from kb.core.errors import NotFound
 from kb.core.permissions import require
+from kb.core.spreadsheet import csv_line
 from kb.extensions import db
 from kb.models import Article, AuditLog, CallScript, User
 
@@ -27,9 +26,6 @@ NOBODY = "none"
 # Dates a person could mean; outside them the day arithmetic would overflow.
 MIN_YEAR, MAX_YEAR = 1900, 2999
 TEXT_MAX = 200
-# Cells a spreadsheet would read as a formula (OWASP "CSV injection"); tab and carriage
-# return too, since some spreadsheets strip them and then read what follows.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = ("time (local)", "who", "action", "target type", "target id", "target",
               "detail", "detail (JSON)")
 
@@ -252,23 +248,11 @@ def describe(detail: dict | None, limit: int = 400) -> str:
 # --- CSV -----------------------------------------------------------------------------
 
 
-def neutralise(value: object) -> str:
-    """A CSV cell a spreadsheet will show as text, never run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _csv_line(cells) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([neutralise(cell) for cell in cells])
-    return buffer.getvalue()
-
-
 def export_csv(user: User | None, filters: AuditFilter, batch: int = 500) -> Iterator[str]:
     """The matching rows as CSV lines, header first, read from the database in batches
     (stream it). Managers only."""
     require(user, "manager", "Only managers can export the audit log.")
-    yield _csv_line(CSV_HEADER)
+    yield csv_line(CSV_HEADER)
     query, last = audit_select(filters), None
     while True:
         page = query
@@ -280,7 +264,7 @@ def export_csv(user: User | None, filters: AuditFilter, batch: int = 500) -> Ite
         for item in readable(rows):
             row = item.row
             when = to_local(row.created_at).strftime("%Y-%m-%d %H:%M:%S")
-            yield _csv_line((when, item.who, row.action, row.target_type, row.target_id,
+            yield csv_line((when, item.who, row.action, row.target_type, row.target_id,
                              row.target, item.detail,
                              json.dumps(row.detail or {}, ensure_ascii=False, default=str)))
         if len(rows) < batch:

@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from kb.analytics.services import Row
-
-# A cell starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a ' first."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
+from kb.core.spreadsheet import csv_line
 
 COLUMNS = {
     "top": (("query", "searches", "no_results"),
@@ -36,9 +23,4 @@ COLUMNS = {
 def to_csv(report: str, rows: list[Row]) -> str:
     """The rows of ``report`` as CSV text, with a header line."""
     header, cells = COLUMNS[report]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(value) for value in cells(row)])
-    return out.getvalue()
+    return csv_line(header) + "".join(csv_line(cells(row)) for row in rows)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from kb.content.importing import ImportReport, import_folder
 from kb.content.loader import ParsedArticle, parse_article
 from kb.content.render import Rendered, render_markdown
 from kb.core import audit
-from kb.core.clock import add_months, local_today  # noqa: F401  (add_months: now in core)
 from kb.core.errors import NotFound
 from kb.core.versioning import publish
 from kb.extensions import db
@@ -143,11 +141,6 @@ def render_version(version: ArticleVersion) -> Rendered:
 def _render_cached(_version_id: int, _sha: str, text: str) -> Rendered:
     return render_markdown(text)
 
-
-def review_due(article: Article, today: date | None = None) -> bool:
-    """True when the article's review date has passed."""
-    today = today or local_today()
-    return article.next_review_date is not None and article.next_review_date <= today
 
 
 def export_articles(directory: Path) -> int:

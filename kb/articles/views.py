@@ -14,7 +14,6 @@ from kb.articles.services import (
     get_article,
     recently_updated,
     render_version,
-    review_due,
 )
 from kb.core.redirects import current_slug
 from kb.core.signals import document_viewed
@@ -63,7 +62,6 @@ def article(slug: str):
         article=item,
         version=item.current_version,
         rendered=rendered,
-        review_due=review_due(item),
     )
     document_viewed.send(item, user=current_user, args=request.args)  # a usage log
     return page

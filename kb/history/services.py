@@ -73,10 +73,13 @@ def kind_of(name: str) -> Kind:
         raise NotFound(name) from None
 
 
-def get_document(kind: Kind, slug: str):
-    """The document of ``kind`` with this slug; raises DocumentNotFound."""
+def get_document(kind: Kind, slug: str, reader=None):
+    """The document of ``kind`` with this slug; raises DocumentNotFound. An archived
+    document's history is for managers (who may restore it), as the document itself is."""
     document = db.session.scalar(db.select(kind.document).filter_by(slug=slug))
     if document is None or document.current_version_id is None:
+        raise DocumentNotFound(slug)
+    if document.archived_at is not None and not (reader and reader.has_role("manager")):
         raise DocumentNotFound(slug)
     return document
 
@@ -154,7 +157,7 @@ def revert(slug: str, number: int, user, *, reason: str = "", material: bool = T
     quick answer); returns it. History is never rewritten. The caller commits."""
     require(user, "manager", "Only a manager can restore an old version.")
     kind = KINDS["articles"]
-    article = get_document(kind, slug)
+    article = get_document(kind, slug, user)
     old = get_version(kind, article, number)
     current = article.current_version
     reason = " ".join((reason or "").split())
@@ -183,12 +186,14 @@ def revert(slug: str, number: int, user, *, reason: str = "", material: bool = T
 
 
 def _changes(since: datetime):
-    """Material changes after ``since``: first versions are content arriving, not a
-    change agents must notice, so only versions after the first count."""
+    """Material changes after ``since`` to articles in use: first versions are content
+    arriving, not a change agents must notice, so only versions after the first count."""
     return (
         ArticleVersion.material.is_(True),
         ArticleVersion.number > 1,
         ArticleVersion.created_at > since,
+        # An archived article has left the knowledge base: its changes are not news.
+        ArticleVersion.article.has(Article.archived_at.is_(None)),
     )
 
 

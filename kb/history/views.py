@@ -64,7 +64,7 @@ def _whats_new_count() -> dict:
 def document_history(kind: str, slug: str):
     """Every version of a document, newest first, and the compare form."""
     k = kind_of(kind)
-    document = get_document(k, slug)
+    document = get_document(k, slug, current_user)
     rows = history_rows(k, document)
     return render_template("history/history.html", k=k, document=document, rows=rows)
 
@@ -73,7 +73,7 @@ def document_history(kind: str, slug: str):
 def version(kind: str, slug: str, number: int):
     """One version as it read then, marked when it is not the current one."""
     k = kind_of(kind)
-    document = get_document(k, slug)
+    document = get_document(k, slug, current_user)
     item = get_version(k, document, number)
     form = RestoreForm() if k.revertible and current_user.has_role("manager") else None
     return render_template(
@@ -86,7 +86,7 @@ def version(kind: str, slug: str, number: int):
 def compare(kind: str, slug: str):
     """Two versions compared word by word, as Markdown and as rendered text."""
     k = kind_of(kind)
-    document = get_document(k, slug)
+    document = get_document(k, slug, current_user)
     older, newer = compare_pair(k, document, request.args.get("from"), request.args.get("to"))
     return render_template(
         "history/compare.html", k=k, document=document, older=older, newer=newer,

@@ -136,10 +136,15 @@ class OwnerGroup:
     due_soon: list[ReviewItem] = field(default_factory=list)
 
 
+def _live():
+    """Published articles still in use: an archived one is not due for review."""
+    return Article.current_version_id.isnot(None), Article.archived_at.is_(None)
+
+
 def owners() -> list[str]:
     """Every owner named on a published article, alphabetically (blank as NO_OWNER)."""
     names = db.session.scalars(
-        db.select(Article.owner).where(Article.current_version_id.isnot(None)).distinct()
+        db.select(Article.owner).where(*_live()).distinct()
     ).all()
     return sorted({name.strip() or NO_OWNER for name in names}, key=str.lower)
 
@@ -148,7 +153,7 @@ def _due_select(today: date, within: int):
     return (
         db.select(Article)
         .options(joinedload(Article.last_reviewed_by))
-        .where(Article.current_version_id.isnot(None),
+        .where(*_live(),
                Article.next_review_date.isnot(None),
                Article.next_review_date <= today + timedelta(days=within))
         .order_by(Article.next_review_date, Article.title)
@@ -176,7 +181,7 @@ def overdue_count(today: date | None = None) -> int:
     today = today or local_today()
     return db.session.scalar(
         db.select(db.func.count(Article.id)).where(
-            Article.current_version_id.isnot(None),
+            *_live(),
             Article.next_review_date.isnot(None),
             Article.next_review_date < today,
         )
