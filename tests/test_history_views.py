@@ -8,7 +8,7 @@ import re
 import pytest
 
 from kb.extensions import db
-from kb.models import Article, AuditLog
+from kb.models import Article, AuditLog, User
 from tests.conftest import csrf_token, login
 from tests.test_callscripts import write_script
 from tests.test_history import BODIES
@@ -198,3 +198,26 @@ def test_whats_new_answers_on_a_read_only_database(read_only, caplog):  # noqa: 
     assert response.status_code == 200 and "What's new" in text(response)
     assert "last look not saved" in caplog.text
     assert client.get("/history/articles/swipe-cards/").status_code == 200
+
+
+def test_an_archived_article_leaves_whats_new_and_its_history_is_for_managers(fobs):
+    from kb.publishing.archive import archive
+    from kb.reviews.services import overdue_count, review_board
+
+    with fobs.app_context():
+        manager = db.session.scalar(db.select(User).filter_by(username="manager"))
+        fob = db.session.scalar(db.select(Article).filter_by(slug="fobs"))
+        fob.next_review_date = fob.next_review_date.replace(year=2000)  # long overdue
+        db.session.commit()
+        assert overdue_count() == 1
+        archive(manager, fob)
+        db.session.commit()
+        # Out of use: no longer news, and no longer due for review.
+        assert overdue_count() == 0 and review_board() == []
+    agent = signed_in(fobs, "agent")
+    assert 'class="whats-new__item"' not in text(agent.get("/whats-new"))
+    assert 'class="nav-count"' not in text(agent.get("/"))
+    for url in ("/history/articles/fobs/", "/history/articles/fobs/v1",
+                "/history/articles/fobs/compare?from=1&to=2"):
+        assert agent.get(url).status_code == 404, url
+        assert signed_in(fobs, "manager").get(url).status_code == 200, url
