@@ -1,5 +1,5 @@
-"""The editor in Chromium: live preview, publishing a material change, an agent finding it;
-axe on the editor, approvals, conflict and archived pages."""
+"""The editor in Chromium: live preview, publishing a material change, an agent finding it
+by search and on What's new; axe on the editor, approvals, conflict and archived pages."""
 
 from __future__ import annotations
 
@@ -52,9 +52,16 @@ def test_manager_edits_with_live_preview_publishes_and_an_agent_finds_it(page, e
     result = page.locator(".results").get_by_role("link", name="Lost keys")
     result.wait_for()
     result.click()
-    page.wait_for_url(f"{editable}/articles/lost-keys")
+    page.wait_for_url(re.compile(r".*/articles/lost-keys(\?.*)?$"))  # with its search id
     assert "The wobbegong cabinet holds spare keys." in page.inner_text("main")
     assert page.get_by_role("link", name="Edit", exact=True).count() == 0
+    # The header counts the material change until the agent opens What's new.
+    page.get_by_role("link", name=re.compile(r"^What's new 1 unseen material update$")).click()
+    page.wait_for_url(f"{editable}/whats-new")
+    item = page.locator(".whats-new__item", has_text="Where the spare keys are kept")
+    item.get_by_role("link", name=re.compile("See what changed")).click()
+    page.wait_for_url(re.compile(r".*/history/articles/lost-keys/compare\?from=1&to=2$"))
+    assert "wobbegong" in page.locator("ins").first.inner_text()
 
 
 def test_toolbar_inserts_an_article_link(page, editable):
