@@ -170,7 +170,9 @@ def test_script_history_shows_source_and_diff(app, runner, make_article, scripts
     old = text(client.get("/history/scripts/lost-fob/v1"))
     assert "Version 1 of 2 — not the current version." in old
     assert "Script source" in old and "{#ask}" in old
-    assert "Restore this version" not in old  # scripts are not reverted here
+    # A script is restored through the editor, which checks it like any edit.
+    assert "/history/scripts/lost-fob/v1/restore" not in old
+    assert "/publishing/scripts/lost-fob/edit?from_version=1" in old
     diff = text(client.get("/history/scripts/lost-fob/compare"))
     assert re.search(r"\[inserted: </span>\s*It takes two days\.", diff)
 

@@ -365,3 +365,41 @@ def test_a_new_article_draft_is_one_draft_until_approved_and_then_gone(site):
     with site.app_context():
         assert db.session.scalar(db.select(db.func.count(Draft.id))) == 0
         assert db.session.scalar(db.select(Article).filter_by(slug="bins")).requires_approval
+
+
+
+def test_an_old_script_version_is_restored_through_the_editor(site, runner, make_article,
+                                                               scripts_dir):
+    from kb.models import CallScript
+    from tests.test_callscripts import write_script
+
+    make_article("swipe-cards", title="Swipe cards", body="Cancel, then order.")
+    write_script(scripts_dir)
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    write_script(scripts_dir, extra="It takes two days.")
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    manager = signed_in(site, "manager")
+    old = manager.get("/history/scripts/lost-fob/v1").get_data(as_text=True)
+    link = "/publishing/scripts/lost-fob/edit?from_version=1"
+    assert link in old
+    assert link not in signed_in(site, "agent").get("/history/scripts/lost-fob/v1").get_data(
+        as_text=True)
+    page = manager.get(link)
+    html = page.get_data(as_text=True)
+    assert "The editor holds version 1." in html and "It takes two days." not in html
+    with site.app_context():
+        script = db.session.scalar(db.select(CallScript).filter_by(slug="lost-fob"))
+        first = script.versions[0].markdown
+    response = manager.post("/publishing/scripts/lost-fob/edit", data={
+        "slug": "lost-fob", "markdown": first, "base_version": _base(page),
+        "action": "publish", "change_summary": "Reverted to version 1",
+        "csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    with site.app_context():
+        script = db.session.scalar(db.select(CallScript).filter_by(slug="lost-fob"))
+        assert [v.number for v in script.versions] == [1, 2, 3]  # history kept
+        assert script.current_version.markdown == first
+    # A number that is not an earlier version leaves the current text in the editor.
+    again = manager.get("/publishing/scripts/lost-fob/edit?from_version=3").get_data(
+        as_text=True)
+    assert "There is no earlier version with that number" in again

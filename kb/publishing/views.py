@@ -98,6 +98,27 @@ def _fill(kind: str, form, document, draft) -> None:
         form.tags.data = ", ".join(document.tags or [])
 
 
+def _fill_from_version(kind: str, form, document, draft, raw: str) -> None:
+    """Put an old version's text in the editor, to publish it again (a revert that goes
+    through the same checks as any edit; the base stays the current version)."""
+    if draft is not None:
+        flash("This document has an open draft: publish or discard it before restoring an "
+              "old version.", "error")
+        return
+    number = int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    old = next((v for v in document.versions if v.number == number), None)
+    if old is None or old.id == document.current_version_id:
+        flash("There is no earlier version with that number; the editor shows the current "
+              "one.", "error")
+        return
+    form.markdown.data = old.markdown
+    if kind == "article":
+        form.title.data, form.summary.data = old.title, old.summary
+    form.change_summary.data = f"Reverted to version {old.number}"
+    flash(f"The editor holds version {old.number}. Publish it to restore it as version "
+          f"{document.current_version.number + 1}; nothing in the history is removed.", "info")
+
+
 def _base(form) -> int:
     """The version number the edit started from."""
     value = (form.base_version.data or "0").strip()
@@ -121,6 +142,8 @@ def _editor(kind: str, document):
     draft = services.draft_for(kind, document) if document else _posted_draft(kind)
     if request.method == "GET":
         _fill(kind, form, document, draft)
+        if document is not None and request.args.get("from_version"):
+            _fill_from_version(kind, form, document, draft, request.args["from_version"])
         return _render_editor(kind, form, document, draft)
     if not form.validate():
         abort(400)
