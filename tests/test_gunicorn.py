@@ -1,5 +1,6 @@
 """Real gunicorn with two workers: searches keep answering while another process
-publishes, and every worker sees the change within a second."""
+publishes, and every worker sees the change within a second; so does a publish made
+through one worker's publishing API."""
 
 from __future__ import annotations
 
@@ -92,3 +93,33 @@ def test_workers_answer_during_a_publish_and_see_it_within_a_second(served):
             thread.join()
     assert seen == [1] * 20
     assert statuses and set(statuses) == {200}
+
+
+def _put(url: str, token: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="PUT",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_a_publish_through_one_worker_is_found_on_every_worker_within_a_second(served):
+    base, token, env, _articles = served
+    manager = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "kb", "create-token", "manager"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    status, body = _put(f"{base}/api/articles/swipe-cards", manager, {
+        "base_version": 1, "markdown": "Order a replacement fob: the kookaburra form.",
+        "change_summary": "The form's name", "material": True})
+    assert status == 200, body
+    assert body["version"] == 2
+    time.sleep(1.0)
+    seen = [_get(f"{base}/api/search?q=kookaburra", token)[1]["total"] for _ in range(20)]
+    assert seen == [1] * 20
+    # The same edit again, based on the version it replaced, overwrites nothing.
+    status, body = _put(f"{base}/api/articles/swipe-cards", manager, {
+        "base_version": 1, "markdown": "Something else.", "change_summary": "Stale"})
+    assert status == 409 and body["current"]["version"] == 2
