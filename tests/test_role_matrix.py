@@ -281,7 +281,8 @@ def _snapshot() -> str:
         if table.name in USAGE_TABLES:
             continue
         columns = [c for c in table.columns if c.name not in USAGE_COLUMNS]
-        parts.extend(repr(tuple(r)) for r in db.session.execute(db.select(*columns)))
+        ordered = db.select(*columns).order_by(*table.primary_key.columns)  # PG moves updated rows
+        parts.extend(repr(tuple(r)) for r in db.session.execute(ordered))
     return "\n".join(parts)
 
 
