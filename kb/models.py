@@ -138,7 +138,8 @@ class Article(db.Model):
     archived_at: Mapped[datetime | None]
     archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Sign-offs (kb/signoffs): who must sign when requires_signoff is set (users of this
-    # role, None: every role; in this team, None: every team), and the days they have.
+    # role, "all" or None: every role; in this team, None: every team), and the days they
+    # have to sign a new material version.
     signoff_role: Mapped[str | None] = mapped_column(String(16), default="agent",
                                                      server_default="agent")
     signoff_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))

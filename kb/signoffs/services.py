@@ -123,10 +123,10 @@ def already_signed(user, article, number: int) -> bool:
 
 def signed_by(user) -> list[tuple[SignOff, Article]]:
     """Every signature of ``user``, newest first (their own only)."""
-    return list(db.session.execute(
+    return [tuple(row) for row in db.session.execute(
         db.select(SignOff, Article).join(Article, Article.id == SignOff.article_id)
         .where(SignOff.user_id == user.id).order_by(SignOff.signed_at.desc(), SignOff.id.desc())
-    ).tuples())
+    )]
 
 
 def changes_since(statuses: list[status.Status]) -> dict[int, Diff]:

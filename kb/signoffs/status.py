@@ -17,6 +17,7 @@ from kb.models import Article, ArticleVersion, User, utcnow
 from kb.signoffs.models import SignOff
 
 OUTSTANDING = ("missing", "outdated", "overdue")
+EVERY_ROLE = (None, "all")  # an article's signoff_role that asks every role
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Document:
 
     def applies_to(self, user) -> bool:
         """Whether ``user`` (active) is in this document's audience."""
-        return ((self.role is None or user.role == self.role)
+        return ((self.role in EVERY_ROLE or user.role == self.role)
                 and (self.team_id is None or user.team_id == self.team_id))
 
 
@@ -101,7 +102,7 @@ def audience(docs: list[Document]):
     if not docs:
         return db.select(User).where(False)
     conditions = [
-        and_(*([User.role == d.role] if d.role else []),
+        and_(*([User.role == d.role] if d.role not in EVERY_ROLE else []),
              *([User.team_id == d.team_id] if d.team_id else []))
         for d in docs
     ]
