@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb.extensions import db
@@ -50,3 +50,16 @@ class SignOff(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     article: Mapped[Article] = relationship(foreign_keys=[article_id])
+
+
+@event.listens_for(SignOff, "before_update")
+def _refuse_update(_mapper, _connection, target) -> None:
+    """Sign-offs are evidence: the application never changes one (the database's trigger
+    refuses it too, for anyone below the application)."""
+    raise RuntimeError(f"sign-off {target.id} cannot be changed")
+
+
+@event.listens_for(SignOff, "before_delete")
+def _refuse_delete(_mapper, _connection, target) -> None:
+    """Sign-offs are evidence: the application never deletes one."""
+    raise RuntimeError(f"sign-off {target.id} cannot be deleted")

@@ -88,9 +88,9 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
         record_login_failure(key)
         raise Invalid("password", "That password is not right. Re-enter the password you "
                                   "sign in with; nothing was recorded.")
+    already = f"You have already signed version {version.number} of this standard."
     if already_signed(user, article, version.number):
-        raise AlreadySigned("version_number", f"You have already signed version "
-                                              f"{version.number} of this standard.")
+        raise AlreadySigned("version_number", already)
     record = SignOff(
         user_id=user.id, kind="article", article_id=article.id, version_id=version.id,
         version_number=version.number, content_sha256=version.sha256,
@@ -102,10 +102,11 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
     try:
         chain.append(record)
     except IntegrityError as error:
+        if "seq" in str(error.orig) or "record_hash" in str(error.orig):
+            raise  # two records took one chain position: the lock failed, a real fault
         # The same signature committed by a simultaneous submit got there first (the
         # unique constraint); the caller rolls back, so nothing of this one stays.
-        raise AlreadySigned("version_number", f"You have already signed version "
-                                              f"{version.number} of this standard.") from error
+        raise AlreadySigned("version_number", already) from error
     audit.record(user, "signoff.recorded", article,
                  {"version": version.number, "sha256": version.sha256, "seq": record.seq,
                   "record_hash": record.record_hash})
