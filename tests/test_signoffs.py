@@ -262,15 +262,21 @@ def test_a_double_submit_records_one(app, client, greeting):
     assert _count(app) == 1
 
 
-def test_a_document_without_a_signoff_or_outside_the_audience_has_no_sign_page(app, client):
+def test_no_sign_page_without_a_signoff_and_no_signing_outside_the_audience(app, client):
     with app.app_context():
         standard("plain", TEXT, requires=False)
         standard("managers-only", TEXT, signoff_role="manager")
         db.session.commit()
     login(client, "agent")
     assert client.get("/signoffs/articles/plain/sign").status_code == 404
-    assert client.get("/signoffs/articles/managers-only/sign").status_code == 404
     assert client.get("/signoffs/articles/nothing-here/sign").status_code == 404
+    page = client.get("/signoffs/articles/managers-only/sign").get_data(as_text=True)
+    assert "does not ask you for a sign-off" in page and 'name="password"' not in page
+    response = _post(client, slug="managers-only")
+    assert response.status_code == 400
+    assert "does not ask you for a sign-off; nothing was recorded" in response.get_data(
+        as_text=True)
+    assert _count(app) == 0
 
 
 def test_banner_counts_outstanding_and_overdue_and_links_to_my_signoffs(app, client):

@@ -45,14 +45,12 @@ def normalise_name(name: str) -> str:
     return " ".join((name or "").split()).casefold()
 
 
-def signable(slug: str, user) -> tuple[Article, status.Document]:
-    """The live article ``slug`` that asks ``user`` for a sign-off, or NotFound."""
+def signable(slug: str) -> tuple[Article, status.Document]:
+    """The live article ``slug`` that requires a sign-off, or NotFound."""
     article = db.session.scalar(db.select(Article).filter_by(slug=slug))
     doc = next((d for d in status.documents() if article and d.id == article.id), None)
     if article is None or doc is None or article.current_version is None:
         raise NotFound("No standard to sign at this address.")
-    if not doc.applies_to(user):
-        raise NotFound("This standard does not ask you for a sign-off.")
     return article, doc
 
 
@@ -60,8 +58,11 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
          user_agent: str | None, answers: list | None = None) -> SignOff:
     """Record ``user``'s signature on the current version of ``slug`` (flushed; the caller
     commits). Every refusal raises Invalid(field, message) and adds nothing."""
-    article, _doc = signable(slug, user)
+    article, doc = signable(slug)
     version = article.current_version
+    if not doc.applies_to(user):
+        raise Invalid("user_id", "This standard does not ask you for a sign-off; nothing "
+                                 "was recorded.")
     if str(form.user_id).strip() != str(user.id):
         raise Invalid("user_id", "This form was for another person. Sign in as yourself "
                                  "and open the standard again; nothing was recorded.")

@@ -54,7 +54,7 @@ def mine():
 def sign(slug: str):
     """Read the current version and sign it (name, password, tick); POST records it."""
     try:
-        article, doc = services.signable(slug, current_user)
+        article, doc = services.signable(slug)
     except NotFound:
         abort(404)
     version = article.current_version
@@ -93,6 +93,7 @@ def sign(slug: str):
     return render_template(
         "signoffs/sign.html", article=article, version=version, doc=doc, form=form,
         rendered=render_markdown(version.markdown), signed=signed,
+        applies=doc.applies_to(current_user),
     ), code
 
 
