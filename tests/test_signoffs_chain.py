@@ -191,3 +191,15 @@ def test_a_simultaneous_double_submit_records_one(app, signers):
     assert sorted(outcomes) == ["already"] * 3 + ["signed"]
     with app.app_context():
         assert len(_records()) == 1
+
+
+def test_verify_finds_the_newest_record_removed_by_the_audit_trail(app, runner, signers):
+    with app.app_context():
+        ids = [_sign_as(username).id for username, _ in PEOPLE[:3]]
+        _drop_triggers()
+        db.session.execute(text("DELETE FROM signoffs WHERE id = :id"), {"id": ids[2]})
+        db.session.commit()
+    result = runner.invoke(args=["verify-signoffs"])
+    assert result.exit_code == 1
+    assert ("after position 2: missing records: the audit trail has 3 signatures, the "
+            "table 2") in result.output
