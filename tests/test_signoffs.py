@@ -342,3 +342,21 @@ def test_agents_see_only_their_own_signoffs(app, client, greeting, make_user):
 def test_signing_needs_a_signed_in_user(client, greeting):
     response = client.get("/signoffs/")
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_sign_posts_are_limited_per_address_like_sign_in(tmp_path):
+    from kb.auth.services import seed_demo_accounts
+    from tests.conftest import build_app
+
+    app = build_app(tmp_path, KB_LOGIN_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        seed_demo_accounts()
+        standard("greeting", TEXT)
+        db.session.commit()
+    client = app.test_client()
+    login(client, "agent")
+    assert [_post(client, password="nope").status_code for _ in range(2)] == [400, 400]
+    assert _post(client).status_code == 429
+    assert _count(app) == 0
+    with app.app_context():
+        db.engine.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, false, func, or_
 
 from kb.extensions import db
 from kb.models import Article, ArticleVersion, User, utcnow
@@ -100,7 +100,7 @@ def latest_signed(user_ids: list[int] | None = None) -> dict[tuple[int, int], in
 def audience(docs: list[Document]):
     """A select of the active users at least one of ``docs`` applies to."""
     if not docs:
-        return db.select(User).where(False)
+        return db.select(User).where(false())
     conditions = [
         and_(*([User.role == d.role] if d.role not in EVERY_ROLE else []),
              *([User.team_id == d.team_id] if d.team_id else []))

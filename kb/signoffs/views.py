@@ -21,6 +21,7 @@ def _signoff_banner() -> dict:
         return {}
 
     def counts() -> tuple[int, int]:
+        """(outstanding, overdue) for the signed-in user."""
         # A database that cannot answer shows no banner rather than breaking the page.
         try:
             return status.outstanding_counts(current_user)
