@@ -360,3 +360,9 @@ def test_sign_posts_are_limited_per_address_like_sign_in(tmp_path):
     assert _count(app) == 0
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_standards_page_links_to_its_sign_page(client, greeting):
+    login(client, "agent")
+    page = client.get("/articles/greeting").get_data(as_text=True)
+    assert 'href="/signoffs/articles/greeting/sign">Sign it</a>' in page
