@@ -144,6 +144,8 @@ class Article(db.Model):
                                                      server_default="agent")
     signoff_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     signoff_window_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # Asked before signing (front matter ``questions:``): [{question, choices, answer}].
+    signoff_questions: Mapped[list | None] = mapped_column(JSON)
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article",

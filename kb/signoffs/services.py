@@ -38,6 +38,7 @@ class Submission:
     typed_name: str
     password: str
     understood: bool
+    answers: dict[str, str] | None = None  # comprehension answers: question index -> choice
 
 
 def normalise_name(name: str) -> str:
@@ -55,7 +56,7 @@ def signable(slug: str) -> tuple[Article, status.Document]:
 
 
 def sign(slug: str, user, form: Submission, *, address: str | None,
-         user_agent: str | None, answers: list | None = None) -> SignOff:
+         user_agent: str | None) -> SignOff:
     """Record ``user``'s signature on the current version of ``slug`` (flushed; the caller
     commits). Every refusal raises Invalid(field, message) and adds nothing."""
     article, doc = signable(slug)
@@ -75,6 +76,7 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
         raise Invalid("content_sha256", "The text you were shown does not match the current "
                                         "version. Open the standard again; nothing was "
                                         "recorded.")
+    answers = check_answers(article.signoff_questions or [], form.answers or {})
     if not form.understood:
         raise Invalid("understood", "Tick the box to confirm you have read and understood "
                                     "this standard.")
@@ -113,6 +115,25 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
                   "record_hash": record.record_hash})
     signoff_recorded.send(article, user=user, version=version)
     return record
+
+
+def check_answers(questions: list[dict], given: dict[str, str]) -> list[dict] | None:
+    """The comprehension answers to keep with the signature (None: no questions); raises
+    Invalid("questions", ...) for the first question unanswered or answered wrongly."""
+    if not questions:
+        return None
+    kept = []
+    for number, item in enumerate(questions, start=1):
+        answer = given.get(str(number - 1))
+        if not answer:
+            raise Invalid("questions", f"Answer question {number} before signing; nothing "
+                                       "was recorded.")
+        if answer != item["answer"]:
+            raise Invalid("questions", f"Question {number} is not right. Read the standard "
+                                       "again and choose another answer; nothing was "
+                                       "recorded.")
+        kept.append({"question": item["question"], "answer": answer})
+    return kept
 
 
 def already_signed(user, article, number: int) -> bool:

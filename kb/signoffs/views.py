@@ -60,7 +60,7 @@ def sign(slug: str):
         abort(404)
     version = article.current_version
     form = SignForm()
-    code = 200
+    code, problems = 200, {}
     if request.method == "POST":
         if not form.validate_on_submit():
             flash("The form could not be read (it may have expired); nothing was recorded. "
@@ -77,6 +77,7 @@ def sign(slug: str):
                 if isinstance(problem, services.AlreadySigned):
                     flash(problem.message, "success")
                     return redirect(url_for("signoffs.mine"))
+                problems[problem.field] = problem.message
                 field = getattr(form, problem.field, None)
                 if field is not None and field.type != "HiddenField":
                     field.errors = [problem.message]
@@ -94,7 +95,9 @@ def sign(slug: str):
     return render_template(
         "signoffs/sign.html", article=article, version=version, doc=doc, form=form,
         rendered=render_markdown(version.markdown), signed=signed,
-        applies=doc.applies_to(current_user),
+        applies=doc.applies_to(current_user), questions=article.signoff_questions or [],
+        chosen={key: request.form.get(key) for key in request.form if key.startswith("q")},
+        wrong="questions" in problems, problems=problems,
     ), code
 
 
@@ -104,4 +107,6 @@ def _submission(form: SignForm) -> services.Submission:
         user_id=form.user_id.data or "", version_number=form.version_number.data or "",
         content_sha256=form.content_sha256.data or "", typed_name=form.typed_name.data or "",
         password=form.password.data or "", understood=bool(form.understood.data),
+        answers={key[1:]: value[:200] for key, value in request.form.items()
+                 if key.startswith("q") and key[1:].isdigit() and len(key) <= 3},
     )

@@ -26,6 +26,7 @@ def upgrade():
         batch.add_column(sa.Column('signoff_team_id', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('signoff_window_days', sa.Integer(), nullable=False,
                                    server_default='14'))
+        batch.add_column(sa.Column('signoff_questions', sa.JSON(), nullable=True))
         batch.create_foreign_key('fk_articles_signoff_team_id_teams', 'teams',
                                  ['signoff_team_id'], ['id'])
     op.create_table(
@@ -89,6 +90,7 @@ def downgrade():
     op.drop_table('signoffs')
     with op.batch_alter_table('articles') as batch:
         batch.drop_constraint('fk_articles_signoff_team_id_teams', type_='foreignkey')
+        batch.drop_column('signoff_questions')
         batch.drop_column('signoff_window_days')
         batch.drop_column('signoff_team_id')
         batch.drop_column('signoff_role')
