@@ -112,3 +112,19 @@ def test_right_answers_are_kept_with_the_signature(app, client, runner, quizzed)
             {"question": "How soon do we answer a call?", "answer": "Within 20 seconds"},
             {"question": "What do you give the caller first?", "answer": "Your name"}]
     assert runner.invoke(args=["verify-signoffs"]).exit_code == 0
+
+
+def test_changing_only_the_questions_is_audited_without_a_new_version(app, make_article,
+                                                                       runner, quizzed):
+    from kb.models import AuditLog
+
+    make_article("greeting", title="Greeting", requires_signoff="true",
+                 body="Answer within 20 seconds and give your name.",
+                 questions=QUESTIONS.replace("The time", "The weather"))
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    with app.app_context():
+        article = db.session.scalar(db.select(Article).filter_by(slug="greeting"))
+        assert article.current_version.number == 1
+        assert "The weather" in article.signoff_questions[1]["choices"]
+        row = db.session.scalar(db.select(AuditLog).filter_by(action="article.metadata"))
+        assert "signoff_questions" in row.detail["after"]

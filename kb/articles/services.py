@@ -73,7 +73,7 @@ def save_version(
             article.updated_at = utcnow()
             audit.record(author, "article.metadata", article, audit.changed_fields(
                 article, ("category", "tags", "owner", "requires_signoff",
-                          "review_cycle_months", "source_path")))
+                          "review_cycle_months", "source_path", "signoff_questions")))
         return article, False
     # A new version counts as a review: kb/reviews sets the review dates on
     # version_published.
