@@ -117,12 +117,13 @@ def _register_blueprints(app: Flask) -> None:
     from kb.publishing import bp as publishing_bp
     from kb.reviews import bp as reviews_bp
     from kb.search import bp as search_bp
+    from kb.signoffs import bp as signoffs_bp
     from kb.tools import bp as tools_bp
     from kb.users import bp as users_bp
 
     for blueprint in (
         auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp, admin_bp,
-        history_bp, reviews_bp, feedback_bp, analytics_bp, publishing_bp, users_bp,
+        history_bp, reviews_bp, feedback_bp, analytics_bp, publishing_bp, users_bp, signoffs_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api")

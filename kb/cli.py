@@ -15,6 +15,8 @@ from kb.extensions import db
 
 def register(app: Flask) -> None:
     """Add the project's commands to ``flask``."""
+    from kb.signoffs.cli import verify_signoffs
+
     for command in (
         import_content,
         export_content,
@@ -24,6 +26,7 @@ def register(app: Flask) -> None:
         deactivate_user_command,
         create_token_command,
         seed_demo,
+        verify_signoffs,
     ):
         app.cli.add_command(command)
 

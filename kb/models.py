@@ -137,6 +137,15 @@ class Article(db.Model):
     # An archived document keeps its versions but leaves search and navigation.
     archived_at: Mapped[datetime | None]
     archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Sign-offs (kb/signoffs): who must sign when requires_signoff is set (users of this
+    # role, "all" or None: every role; in this team, None: every team), and the days they
+    # have to sign a new material version.
+    signoff_role: Mapped[str | None] = mapped_column(String(16), default="agent",
+                                                     server_default="agent")
+    signoff_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    signoff_window_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # Asked before signing (front matter ``questions:``): [{question, choices, answer}].
+    signoff_questions: Mapped[list | None] = mapped_column(JSON)
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article",

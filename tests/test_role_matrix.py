@@ -132,6 +132,10 @@ EXPECTED: dict[str, Expect] = {
     "users.teams": E("admin"),
     "users.tokens": E("agent"),  # the agent's own; others' are refused (tests/test_users.py)
     "users.revoke_token": E("agent"),
+    # sign-offs (standard: a shipped article that requires a sign-off; every role may read
+    # it, only its audience may sign: tests/test_signoffs.py)
+    "signoffs.mine": E("agent"),
+    "signoffs.sign": E("agent", slug="standard"),
     # JSON API (401 JSON when anonymous; a session or a bearer token signs in)
     "api.search": E("agent"),
     "api.article": E("agent"),
@@ -228,6 +232,8 @@ def matrix_app(tmp_path_factory):
                 "kinds": "articles",
                 "draft_id": draft.id,
                 "number": 1,
+                "standard": db.session.scalars(db.select(Article.slug).where(
+                    Article.requires_signoff.is_(True)).order_by(Article.slug)).first(),
             },
         }
     yield app

@@ -55,6 +55,8 @@ def save_version(
     article.tags = list(parsed.tags)
     article.owner = parsed.owner
     article.requires_signoff = parsed.requires_signoff
+    if parsed.questions is not None:
+        article.signoff_questions = parsed.questions or None
     article.review_cycle_months = parsed.review_cycle_months
     article.source_path = parsed.path or article.source_path
 
@@ -71,7 +73,7 @@ def save_version(
             article.updated_at = utcnow()
             audit.record(author, "article.metadata", article, audit.changed_fields(
                 article, ("category", "tags", "owner", "requires_signoff",
-                          "review_cycle_months", "source_path")))
+                          "review_cycle_months", "source_path", "signoff_questions")))
         return article, False
     # A new version counts as a review: kb/reviews sets the review dates on
     # version_published.
@@ -164,6 +166,8 @@ def export_articles(directory: Path) -> int:
             "review_cycle_months": article.review_cycle_months,
             "requires_signoff": article.requires_signoff,
         }
+        if article.signoff_questions:
+            meta["questions"] = article.signoff_questions
         front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
         (directory / f"{article.slug}.md").write_text(
             f"---\n{front}---\n\n{version.markdown}", encoding="utf-8"

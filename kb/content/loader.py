@@ -20,8 +20,10 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_CHARS = {"slug": 120, "title": 200, "category": 80, "owner": 120, "change_summary": 500}
 FRONT_MATTER_KEYS = {
     "title", "slug", "category", "tags", "summary", "owner", "review_cycle_months",
-    "requires_signoff", "change_summary",
+    "requires_signoff", "change_summary", "questions",
 }
+MAX_QUESTIONS = 10
+MAX_CHOICES = 6
 
 
 class ContentError(Exception):
@@ -48,6 +50,9 @@ class ParsedArticle:
     review_cycle_months: int = 12
     requires_signoff: bool = False
     change_summary: str = ""
+    # Comprehension questions asked before signing: [{question, choices, answer}]; None
+    # (not given) leaves a document's questions as they are.
+    questions: list[dict] | None = None
 
 
 def read_text(path: Path) -> str:
@@ -143,6 +148,11 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
         raise ContentError(path, "requires_signoff must be true or false")
     if not body.strip():
         raise ContentError(path, "the article has no body text")
+    questions = None
+    if "questions" in meta:
+        questions, problem = parse_questions(meta["questions"])
+        if problem:
+            raise ContentError(path, problem)
     return ParsedArticle(
         slug=slug,
         title=title,
@@ -155,7 +165,35 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
         review_cycle_months=cycle,
         requires_signoff=signoff,
         change_summary=_text(path, meta, "change_summary", required=False),
+        questions=questions,
     )
+
+
+def parse_questions(value: object) -> tuple[list[dict], str | None]:
+    """Comprehension questions from front matter, tidied: a list of {question, choices,
+    answer} with the answer one of the choices; returns (questions, problem or None)."""
+    if value is None:
+        return [], None
+    usage = ("questions must be a list of {question, choices, answer}, the answer one of "
+             f"2 to {MAX_CHOICES} choices (at most {MAX_QUESTIONS} questions)")
+    if not isinstance(value, list) or len(value) > MAX_QUESTIONS:
+        return [], usage
+    questions = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"question", "choices", "answer"}:
+            return [], usage
+        question, choices, answer = item["question"], item["choices"], item["answer"]
+        if (not isinstance(question, str) or not question.strip() or len(question) > 500
+                or not isinstance(choices, list) or not 2 <= len(choices) <= MAX_CHOICES
+                or not all(isinstance(c, str | int) and str(c).strip() for c in choices)):
+            return [], usage
+        choices = [" ".join(str(c).split())[:200] for c in choices]
+        answer = " ".join(str(answer).split())
+        if answer not in choices or len(set(choices)) != len(choices):
+            return [], f"question {question.strip()!r}: the answer must be one of its choices"
+        questions.append({"question": " ".join(question.split()), "choices": choices,
+                          "answer": answer})
+    return questions, None
 
 
 def _text(path: Path, meta: dict, key: str, *, required: bool) -> str:

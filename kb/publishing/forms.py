@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 
 class ChangeFields:
@@ -29,6 +30,11 @@ class ArticleForm(ChangeFields, FlaskForm):
     review_cycle_months = StringField("Review cycle (months)", default="12")
     requires_signoff = BooleanField(
         "Requires sign-off: agents sign to confirm they have read each version")
+    # Who signs and how long they have (kb/signoffs); a team is set in the database.
+    signoff_role = SelectField("Who signs", choices=[
+        SelectChoice("agent", "Agents"), SelectChoice("manager", "Managers"),
+        SelectChoice("admin", "Admins"), SelectChoice("all", "Everyone")], default="agent")
+    signoff_window_days = StringField("Days to sign each material change", default="14")
 
 
 class ScriptForm(ChangeFields, FlaskForm):
@@ -39,7 +45,8 @@ class ScriptForm(ChangeFields, FlaskForm):
 
 
 ARTICLE_META = ("title", "slug", "category", "tags", "summary", "owner",
-                "review_cycle_months", "requires_signoff", "requires_approval")
+                "review_cycle_months", "requires_signoff", "signoff_role",
+                "signoff_window_days", "requires_approval")
 SCRIPT_META = ("slug", "requires_approval")
 
 

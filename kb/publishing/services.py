@@ -220,6 +220,11 @@ def publish_change(user: User, kind: str, document, fields: dict, markdown: str,
         )
         document, _created = save_version(document, parsed, author=author,
                                           change_summary=change_summary, material=material)
+        # Sign-off settings live on the document, not in its versions (older drafts may
+        # lack them: then they stay as they are).
+        for name in ("signoff_role", "signoff_window_days"):
+            if fields.get(name) is not None:
+                setattr(document, name, fields[name])
     else:
         parsed = check_script(markdown, slug)
         parsed.change_summary = change_summary

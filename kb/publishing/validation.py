@@ -145,7 +145,32 @@ def clean_article_fields(data: Mapping, document=None) -> dict:
         "review_cycle_months": cycle,
         "requires_signoff": _flag(data, "requires_signoff"),
         "requires_approval": _flag(data, "requires_approval"),
+        **clean_signoff_fields(data, document),
     }
+
+
+SIGNOFF_ROLES = ("agent", "manager", "admin", "all")
+
+
+def clean_signoff_fields(data: Mapping, document=None) -> dict:
+    """Who signs and the days they have; a missing value keeps the document's (so an API
+    change that does not mention them leaves them be). Raises Invalid."""
+    saved = document is not None and document.id is not None
+    role = data.get("signoff_role")
+    if role is None or role == "":
+        role = (document.signoff_role or "all") if saved else "agent"
+    if role not in SIGNOFF_ROLES:
+        raise Invalid("signoff_role", "Who signs must be agents, managers, admins or "
+                                      "everyone (all).")
+    days = data.get("signoff_window_days")
+    if days is None or days == "":
+        days = (document.signoff_window_days or 14) if saved else 14
+    if isinstance(days, str) and days.strip().isdigit() and len(days.strip()) <= 4:
+        days = int(days.strip())
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        raise Invalid("signoff_window_days", "The days to sign must be a whole number from "
+                                             "1 to 365.")
+    return {"signoff_role": role, "signoff_window_days": days}
 
 
 def clean_change(change_summary: object, material: object) -> tuple[str, bool]:

@@ -93,8 +93,10 @@ def _fill(kind: str, form, document, draft) -> None:
     form.requires_approval.data = document.requires_approval
     if kind == "article":
         for name in ("title", "category", "summary", "owner", "review_cycle_months",
-                     "requires_signoff"):
+                     "requires_signoff", "signoff_role", "signoff_window_days"):
             getattr(form, name).data = getattr(document, name)
+        form.signoff_role.data = document.signoff_role or "all"
+        form.signoff_window_days.data = str(document.signoff_window_days)
         form.tags.data = ", ".join(document.tags or [])
 
 

@@ -1,0 +1,7 @@
+"""Sign-offs: agents acknowledge the exact version of a standard, as append-only evidence."""
+
+from flask import Blueprint
+
+bp = Blueprint("signoffs", __name__, template_folder="templates")
+
+from kb.signoffs import views  # noqa: E402,F401  (registers the routes on bp)
