@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    # Where sign-off reminders go (none: the app's banner only).
+    email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(16), default="agent")
     # Users and teams (issue 9): a team is a row, so sign-off assignment and "managers
     # manage their own team" point at one spelling of it.

@@ -108,9 +108,10 @@ def test_a_manager_creates_only_agents_and_only_in_their_own_team(app):
 def test_who_manages_whom(app, make_user):
     make_user("peer", "manager", team="Contact centre")
     make_user("boss", "admin", team="Contact centre")
+    make_user("elsewhere", "agent", team="Repairs")
     with app.app_context():
         manager, admin = _user("manager"), _user("admin")
-        agent, other_team, peer, boss = (_user(n) for n in ("agent", "newstarter", "peer",
+        agent, other_team, peer, boss = (_user(n) for n in ("agent", "elsewhere", "peer",
                                                               "boss"))
         assert services.can_manage(manager, agent)
         assert not services.can_manage(manager, other_team)  # another team
@@ -127,7 +128,7 @@ def test_who_manages_whom(app, make_user):
         with pytest.raises(NotAllowed):
             services.reset_password(manager, boss.id, "long enough")
         db.session.rollback()
-        assert _user("peer").role == "manager" and _user("newstarter").active
+        assert _user("peer").role == "manager" and _user("elsewhere").active
 
 
 def test_a_manager_cannot_promote_their_agents(app):

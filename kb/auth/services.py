@@ -26,7 +26,7 @@ from kb.models import ROLES, ApiToken, Team, User, utcnow
 PUBLIC_ENDPOINTS = {"auth.login", "healthz", "favicon", "static", "auth.logout"}
 DEMO_ACCOUNTS = (
     ("agent", "Alex Agent", "agent", "Contact centre"),
-    ("newstarter", "Nina Newstarter", "agent", "Contact centre (induction)"),
+    ("newstarter", "Nina Newstarter", "agent", "Contact centre"),
     ("manager", "Morgan Manager", "manager", "Contact centre"),
     ("admin", "Ash Admin", "admin", "Systems"),
 )

@@ -16,3 +16,7 @@ signoff_recorded = _signals.signal("signoff-recorded")
 # args (the request's query string, e.g. ``from``/``rank`` of a search result link).
 # Receivers log usage and must never raise (kb.analytics.views_log).
 document_viewed = _signals.signal("document-viewed")
+# sender: the CallScript; kwargs: user, version (number), end_step, path (step ids). Sent
+# when a user says, at an end step, that they walked the script through (a POST);
+# kb.signoffs keeps the walk-through as induction evidence.
+script_walked = _signals.signal("script-walked")
