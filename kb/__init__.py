@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from kb.crisis import bp as crisis_bp
     from kb.feedback import bp as feedback_bp
     from kb.history import bp as history_bp
+    from kb.induction import bp as induction_bp
     from kb.publishing import bp as publishing_bp
     from kb.reviews import bp as reviews_bp
     from kb.search import bp as search_bp
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp, articles_bp, search_bp, callscripts_bp, tools_bp, crisis_bp, admin_bp,
         history_bp, reviews_bp, feedback_bp, analytics_bp, publishing_bp, users_bp, signoffs_bp,
+        induction_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api")
