@@ -153,8 +153,8 @@ def add_item(actor, programme_id: int, kind: str, *, title: str = "", due_days: 
     title = " ".join((title or "").split())
     if len(title) > TITLE_MAX:
         raise Invalid("title", f"Keep the title to {TITLE_MAX} characters.")
-    item = ProgrammeItem(programme=programme, kind=kind, due_days=days,
-                         position=len(programme.items) + 1)
+    # Attached to the programme only once every check has passed.
+    item = ProgrammeItem(kind=kind, due_days=days, position=len(programme.items) + 1)
     if kind == "article":
         found = next((a for a in signable_articles() if a.slug == (article or "").strip()),
                      None)
@@ -176,7 +176,7 @@ def add_item(actor, programme_id: int, kind: str, *, title: str = "", due_days: 
             raise Invalid("title", "Say what the task is, e.g. “Shadow three calls with a "
                                    "buddy”.")
         item.title = title
-    db.session.add(item)
+    programme.items.append(item)
     db.session.flush()
     audit.record(actor, "induction.item_added", programme,
                  {"item": item.id, "kind": kind, "title": item.title, "due_days": days},
@@ -277,8 +277,11 @@ def seed_default_programme(path: Path | None = None) -> Programme | None:
     loaded, managers own it, so later imports never change it."""
     data = yaml.safe_load((path or DEFAULT_FILE).read_text(encoding="utf-8"))
     name = " ".join(str(data["name"]).split())
+    # Loaded already: a programme of that name, or the shipped one since renamed (the
+    # only programme nobody created: managers' have a creator).
     if db.session.scalar(db.select(Programme.id).where(
-            func.lower(Programme.name) == name.lower())) is not None:
+            (func.lower(Programme.name) == name.lower())
+            | Programme.created_by_id.is_(None)).limit(1)) is not None:
         return None
     programme = Programme(name=name, description=str(data.get("description") or "").strip(),
                           created_at=utcnow())
