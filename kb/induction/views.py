@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from kb.core.clock import to_local
 from kb.core.errors import Invalid, NotAllowed
 from kb.core.permissions import role_required
 from kb.extensions import db
@@ -56,6 +57,12 @@ def _induction_helpers() -> dict:
             return []
 
     return {"induction_checklist": checklist, "induction_overdue": overdue}
+
+
+@bp.app_template_filter("short_local")
+def _short_local(value) -> str:
+    """A stored UTC time as short local figures for the printed record: 03/12/2026 08:09."""
+    return f"{to_local(value):%d/%m/%Y %H:%M}" if value else ""
 
 
 # --- The new starter -------------------------------------------------------------------
