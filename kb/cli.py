@@ -85,6 +85,7 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None,
             click.echo(f"error: {error}", err=True)
         failed = failed or bool(report.errors)
     _seed_reference_data()
+    _seed_induction()
     failed = _import_vocabularies(vocabularies_dir) or failed
     if index_error is not None:
         click.echo(f"error: search index not updated: {index_error}.", err=True)
@@ -136,6 +137,17 @@ def _seed_reference_data() -> None:
     if helplines or standards:
         click.echo(f"Reference data: {helplines} helpline(s), {standards} response "
                    "standard(s) loaded.")
+
+
+def _seed_induction() -> None:
+    """The default induction programme, loaded once after the articles and scripts it
+    lists; managers own it from then on."""
+    from kb.induction.programmes import seed_default_programme
+
+    programme = seed_default_programme()
+    db.session.commit()
+    if programme is not None:
+        click.echo(f"Induction: “{programme.name}” loaded ({len(programme.items)} items).")
 
 
 @click.command("export-content")
@@ -283,7 +295,12 @@ def seed_demo() -> None:
     _require_schema()
     if not current_app.config["KB_ALLOW_DEMO_ACCOUNTS"]:
         raise click.ClickException("Demo accounts are refused when KB_ENV=production.")
+    from kb.induction.services import enrol_demo_starter
+
     created = seed_demo_accounts()
     db.session.commit()
     names = ", ".join(name for name, *_ in DEMO_ACCOUNTS)
     click.echo(f"Demo accounts ready ({names}); {len(created)} new.")
+    if enrol_demo_starter() is not None:  # so the new starter's home shows a checklist
+        db.session.commit()
+        click.echo("newstarter is enrolled on the default induction programme from today.")

@@ -64,6 +64,7 @@ EXPECTED: dict[str, Expect] = {
     "callscripts.step": E("agent", slug="script"),
     "callscripts.review": E("manager"),
     "callscripts.mark_script_reviewed": E("manager", slug="script"),
+    "callscripts.walked": E("agent", slug="script"),  # at an end step (induction evidence)
     # mid-call tools
     "tools.phonetic": E("agent"),
     "tools.phonetic_result": E("agent"),
@@ -136,6 +137,23 @@ EXPECTED: dict[str, Expect] = {
     # it, only its audience may sign: tests/test_signoffs.py)
     "signoffs.mine": E("agent"),
     "signoffs.sign": E("agent", slug="standard"),
+    # induction (programme_id, item_id: a programme with one task; enrolment_id: the demo
+    # agent's enrolment on it, so they, their team's manager and an admin may read it;
+    # others are refused: tests/test_induction_views.py)
+    "induction.mine": E("agent"),
+    "induction.programme_list": E("manager"),
+    "induction.programme_new": E("manager"),
+    "induction.programme_edit": E("manager"),
+    "induction.item_add": E("manager"),
+    "induction.item_remove": E("manager"),
+    "induction.item_move": E("manager"),
+    "induction.programme_archive": E("manager"),
+    "induction.programme_restore": E("manager"),
+    "induction.assign": E("manager"),
+    "induction.people": E("manager"),
+    "induction.enrolment": E("agent"),
+    "induction.confirm_task": E("manager"),
+    "induction.record": E("agent"),
     # JSON API (401 JSON when anonymous; a session or a bearer token signs in)
     "api.search": E("agent"),
     "api.article": E("agent"),
@@ -166,6 +184,7 @@ def matrix_app(tmp_path_factory):
     from kb.auth.services import issue_token, seed_demo_accounts
     from kb.callscripts.services import import_scripts
     from kb.crisis.services import seed_helplines
+    from kb.induction.models import Enrolment, Programme, ProgrammeItem
     from kb.models import (
         Article,
         ArticleFeedback,
@@ -208,6 +227,14 @@ def matrix_app(tmp_path_factory):
                       base_version=article.current_version.number, change_summary="Matrix",
                       author_id=users["manager"].id, submitted_at=utcnow())
         db.session.add(draft)
+        programme = Programme(name="Matrix induction", created_at=utcnow())
+        programme.items.append(ProgrammeItem(kind="task", title="Shadow three calls",
+                                             position=1, due_days=3))
+        db.session.add(programme)
+        db.session.flush()
+        enrolment = Enrolment(programme_id=programme.id, user_id=users["agent"].id,
+                              start_date=utcnow().date())
+        db.session.add(enrolment)
         db.session.commit()
         script = db.session.scalars(db.select(CallScript).order_by(CallScript.slug)).first()
         step = re.search(r"\{#([A-Za-z0-9_-]+)\}", script.current_version.markdown).group(1)
@@ -231,6 +258,9 @@ def matrix_app(tmp_path_factory):
                 "feedback_id": feedback.id,
                 "kinds": "articles",
                 "draft_id": draft.id,
+                "programme_id": programme.id,
+                "item_id": programme.items[0].id,
+                "enrolment_id": enrolment.id,
                 "number": 1,
                 "standard": db.session.scalars(db.select(Article.slug).where(
                     Article.requires_signoff.is_(True)).order_by(Article.slug)).first(),

@@ -22,8 +22,9 @@ from kb.callscripts.walk import call_summary, choice_between, is_valid_path, sho
 from kb.content.importing import ContentErrors, ImportReport, import_folder
 from kb.content.render import render_markdown
 from kb.core import audit
-from kb.core.errors import NotAllowed, NotFound  # noqa: F401  (NotAllowed re-exported)
+from kb.core.errors import Invalid, NotAllowed, NotFound  # noqa: F401  (NotAllowed re-exported)
 from kb.core.permissions import require
+from kb.core.signals import script_walked
 from kb.core.versioning import publish
 from kb.extensions import db
 from kb.models import (
@@ -286,6 +287,31 @@ def open_step(
         carried={k: v for k, v in values.items() if k not in here},
         intro_html=_html(parsed.intro) if not path else "",
     )
+
+
+def walked_through(slug: str, step_id: str, path_text: str, user) -> CallScript:
+    """Say that ``user`` walked the script from its start to the end step ``step_id`` along
+    ``path_text``: checked against the current version, then sent as ``script_walked``
+    (receivers keep it as evidence; the caller commits). ScriptNotFound, StepNotFound, or
+    Invalid("path", ...) when the step is not an end or the path is not the script's."""
+    script = get_script(slug)
+    if script.archived_at is not None and not user.has_role("manager"):
+        raise ScriptNotFound(slug)
+    parsed = definition(script.current_version)
+    step = parsed.steps.get(step_id)
+    if step is None:
+        raise StepNotFound(step_id)
+    if not step.end:
+        raise Invalid("path", "Only an end step of the script can be the end of a "
+                              "walk-through; nothing was recorded.")
+    path = parse_path(path_text)
+    if len(path) > MAX_PATH_STEPS or not is_valid_path(parsed, path, step_id):
+        raise Invalid("path", "That route is not one the script allows (it may have changed "
+                              "since you started). Walk it again from the start; nothing was "
+                              "recorded.")
+    script_walked.send(script, user=user, version=script.current_version.number,
+                       end_step=step_id, path=path)
+    return script
 
 
 def cited_articles(step: Step) -> list[Cited]:

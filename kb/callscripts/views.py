@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from kb.callscripts import bp
-from kb.callscripts.forms import MarkReviewedForm
+from kb.callscripts.forms import MarkReviewedForm, WalkedForm
 from kb.callscripts.services import (
     PathInvalid,
     ScriptNotFound,
@@ -21,7 +21,9 @@ from kb.callscripts.services import (
     open_step,
     parse_path,
     scripts_needing_review,
+    walked_through,
 )
+from kb.core.errors import Invalid
 from kb.core.permissions import role_required
 from kb.core.redirects import current_slug
 from kb.core.signals import document_viewed
@@ -96,11 +98,35 @@ def _player(slug: str, step_id: str | None):
     if current_user.has_role("manager") and state.at_start:
         changed = changed_citations(state.script, article_versions())
         form = MarkReviewedForm()
-    response = render_template("callscripts/player.html", s=state, changed=changed, form=form)
+    walked = WalkedForm(formdata=None, path=",".join(state.path)) if state.step.end else None
+    response = render_template("callscripts/player.html", s=state, changed=changed, form=form,
+                               walked=walked)
     if state.at_start and step_id is None:  # opening the script, not walking it
         document_viewed.send(state.script, user=current_user, args=request.args)
     # Captured details are personal data: keep them out of shared caches and disk caches.
     return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/<slug>/<step_id>/walked")
+@role_required("agent")
+def walked(slug: str, step_id: str):
+    """At an end step, the user says they walked the script through to it (induction
+    evidence: kb.core.signals.script_walked); the path is checked on the server."""
+    form = WalkedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        script = walked_through(slug, step_id, form.path.data or "", current_user)
+    except (ScriptNotFound, StepNotFound):
+        abort(404)
+    except Invalid as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+        return redirect(url_for("callscripts.start", slug=slug))
+    db.session.commit()
+    flash(f"Recorded: you walked “{script.title}” through to the end.", "success")
+    return redirect(url_for("callscripts.step", slug=slug, step_id=step_id,
+                            path=form.path.data or None))
 
 
 def _redirect_to_valid_path(slug: str, step_id: str | None, path: list[str]):

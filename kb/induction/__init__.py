@@ -7,6 +7,14 @@ walk-throughs through ``kb.core.signals.script_walked``.
 
 from flask import Blueprint
 
-bp = Blueprint("induction", __name__, template_folder="templates")
+from kb.core.signals import script_walked
 
-from kb.induction import models  # noqa: E402,F401  (its tables are in the metadata)
+bp = Blueprint("induction", __name__, template_folder="templates", url_prefix="/induction")
+
+# models: its tables are in the metadata; services: the receiver connected below.
+from kb.induction import models, services  # noqa: E402,F401
+
+# A walk-through said at a call script's end step is kept as induction evidence.
+script_walked.connect(services.on_script_walked)
+
+from kb.induction import views  # noqa: E402,F401  (registers the routes on bp)
