@@ -18,5 +18,5 @@ signoff_recorded = _signals.signal("signoff-recorded")
 document_viewed = _signals.signal("document-viewed")
 # sender: the CallScript; kwargs: user, version (number), end_step, path (step ids). Sent
 # when a user says, at an end step, that they walked the script through (a POST);
-# kb.signoffs keeps the walk-through as induction evidence.
+# kb.induction keeps the walk-through as induction evidence.
 script_walked = _signals.signal("script-walked")
