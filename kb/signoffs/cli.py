@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from kb.extensions import db
+from kb.models import utcnow
 
 
 @click.command("verify-signoffs")
@@ -49,7 +50,10 @@ def send_reminders(today: datetime | None, dry_run: bool) -> None:
     from kb.core.mail import Mailer, MailError, MailNotConfigured, MailSettings, message
     from kb.signoffs import reminders
 
-    day = today.date() if today else local_today()
+    real_today = local_today()
+    day = today.date() if today else real_today
+    # --today plans as if run at this time of that day (the status rules need a moment).
+    now = utcnow() + timedelta(days=(day - real_today).days)
     settings = None
     if not dry_run:
         try:
@@ -61,7 +65,7 @@ def send_reminders(today: datetime | None, dry_run: bool) -> None:
             click.echo(f"Mail settings: {error} No reminders were sent.", err=True)
             sys.exit(1)
 
-    plan = reminders.plan(day)
+    plan = reminders.plan(day, now)
     db.session.rollback()  # end the read; each digest below is its own transaction
     skipped = ", ".join(p.username for p in plan.without_email)
     skipped_text = (f"; {_plural(len(plan.without_email), 'person', 'people')} skipped "

@@ -340,7 +340,7 @@ def describe(state: status.Status, today: date) -> str:
     (Friday 18 December)'."""
     day = due_on(state)
     words = "Changed since signed" if state.was_signed else "Not signed yet"
-    if day < today:
+    if day < today or state.state == "overdue":
         when = f"overdue: was due {format_day(day)}"
     elif day == today:
         when = f"due today ({format_day(day)})"
