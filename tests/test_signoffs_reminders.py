@@ -4,7 +4,9 @@ nothing, the managers' copy, failures, the banner, and users' email addresses.""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -90,7 +92,8 @@ def test_keys_name_recipient_subject_document_version_kind_and_the_day_when_dail
 def test_the_summary_reads_as_the_banner_and_the_email_say_it():
     assert Summary(2, 1, date(2026, 12, 18)).text == \
         "2 sign-offs to do (1 overdue) · next due Friday 18 December"
-    assert Summary(1, 0, date(2026, 12, 18)).text == "1 sign-off to do · next due Friday 18 December"
+    assert Summary(1, 0, date(2026, 12, 18)).text == \
+        "1 sign-off to do · next due Friday 18 December"
     assert Summary(3, 3, None).text == "3 sign-offs to do (3 overdue)"
 
 
@@ -108,10 +111,12 @@ class Collector:
     def __init__(self) -> None:
         self.messages = []
         self.refuse: str | None = None
+        self.delay = 0.0  # seconds to take over each message (a slow server)
 
     async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 (aiosmtpd's name)
         if self.refuse:
             return self.refuse
+        await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
@@ -153,6 +158,11 @@ def mail_app(app, smtp):
         user("newstarter").active = False
         db.session.commit()
     return app
+
+
+def _text(message) -> str:
+    """A message's text with plain newlines (SMTP carries CRLF)."""
+    return message.get_content().replace("\r\n", "\n")
 
 
 def _run(app, *args: str):
@@ -202,7 +212,7 @@ def test_each_milestone_is_mailed_once_across_the_days(mail_app, smtp):
     assert opened["From"] == "Frontline KB <kb@example.org>"
     assert opened["Auto-Submitted"] == "auto-generated"
     assert opened["Subject"] == "Sign-offs: 1 sign-off to do · next due Thursday 27 May"
-    text = opened.get_content().replace("\r\n", "\n")
+    text = _text(opened)
     assert "Hello Alex Agent," in text
     assert "- Greeting\n  Not signed yet · due in 14 days (Thursday 27 May)" in text
     assert f"Read and sign: {BASE_URL}/signoffs/articles/greeting/sign" in text
@@ -210,7 +220,7 @@ def test_each_milestone_is_mailed_once_across_the_days(mail_app, smtp):
 
     copy = collector.to("morgan@example.org")[0]
     assert "1 overdue in your team (1 person)" in copy["Subject"]
-    text = copy.get_content().replace("\r\n", "\n")
+    text = _text(copy)
     assert "Overdue in your team" in text
     assert "- Alex Agent (agent): Greeting\n  Not signed yet · overdue: was due Thursday 27 May" \
         in text
@@ -260,7 +270,7 @@ def test_overdue_copies_go_to_the_admins_when_the_team_has_no_active_manager(mai
     assert _reminders(mail_app) == [("agent", "agent", "overdue"),
                                     ("admin", "agent", "manager_overdue")]
     assert collector.to("morgan@example.org") == []
-    assert "Alex Agent (agent): Greeting" in collector.to("ash@example.org")[0].get_content().replace("\r\n", "\n")
+    assert "Alex Agent (agent): Greeting" in _text(collector.to("ash@example.org")[0])
 
 
 def test_people_without_an_email_are_skipped_counted_and_reached_once_they_have_one(
@@ -339,6 +349,8 @@ def test_a_bad_day_is_refused(mail_app):
 
 def test_two_runs_at_the_same_moment_send_each_reminder_once(mail_app, smtp, tmp_path):
     collector, port = smtp
+    # A slow server keeps the first run busy while the second plans the same reminders.
+    collector.delay = 0.25
     with mail_app.app_context():
         from kb.auth.services import create_user
 
@@ -358,13 +370,17 @@ def test_two_runs_at_the_same_moment_send_each_reminder_once(mail_app, smtp, tmp
                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
+    counts = [int(re.search(r"(\d+) emails? sent", output).group(1)) for output in outputs]
+    assert sum(counts) == 14, outputs
+    sent = [int(re.search(r"with (\d+) reminders?", output).group(1)) for output in outputs]
+    assert sum(sent) == 26, outputs
     # 13 agents overdue: each hears once, and the manager once (in one run's digest).
     recipients = sorted(r for rcpts, _m in collector.messages for r in rcpts)
     assert len(recipients) == len(set(recipients)) == 14, outputs
     with mail_app.app_context():
         kinds = [r.kind for r in db.session.scalars(db.select(Reminder))]
     assert kinds.count("overdue") == 13 and kinds.count("manager_overdue") == 13
-    copies = collector.to("morgan@example.org")[0].get_content().replace("\r\n", "\n")
+    copies = _text(collector.to("morgan@example.org")[0])
     assert copies.count(": Greeting\n") == 13
 
 
@@ -387,7 +403,7 @@ def test_the_banner_and_the_email_say_the_same(app, smtp):
     assert _run(app).exit_code == 0  # today, for real
     mail = collector.to("alex@example.org")[0]
     assert mail["Subject"] == f"Sign-offs: {expected}"
-    assert expected in mail.get_content().replace("\r\n", "\n")
+    assert expected in _text(mail)
 
 
 # --- Users' email addresses ----------------------------------------------------------------

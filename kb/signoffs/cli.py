@@ -82,7 +82,7 @@ def send_reminders(today: datetime | None, dry_run: bool) -> None:
         return
 
     link = reminders.link_builder(current_app.config["KB_BASE_URL"])
-    emails = sent = 0
+    emails = sent = raced = 0
     failure: MailError | None = None
     try:
         with Mailer(settings) as mailer:
@@ -93,7 +93,9 @@ def send_reminders(today: datetime | None, dry_run: bool) -> None:
                 # next run retries it. The one window for a duplicate is a commit failing
                 # after the server took the message, which is rarer than a lost reminder
                 # would be if we committed before sending.
+                planned = len(digest.items)
                 items = reminders.claim(digest)
+                raced += planned - len(items)
                 if not items:
                     db.session.rollback()
                     continue
@@ -113,15 +115,18 @@ def send_reminders(today: datetime | None, dry_run: bool) -> None:
         failure = error
     detail = {"day": day.isoformat(), "emails": emails, "reminders": sent,
               "without_email": [p.username for p in plan.without_email]}
+    if raced:
+        detail["sent_by_another_run"] = raced
     if failure is not None:
         detail["error"] = str(failure)
     record(None, "reminders.sent", ("reminders", day.isoformat()), detail,
            label=f"reminders {day.isoformat()}")
     db.session.commit()
     click.echo(f"Reminders for {day:%Y-%m-%d}: {_plural(emails, 'email')} sent with "
-               f"{_plural(sent, 'reminder')}{skipped_text}.")
+               f"{_plural(sent, 'reminder')}{skipped_text}"
+               + (f"; {raced} sent by another run at the same time." if raced else "."))
     if failure is not None:
-        unsent = plan.reminders - sent
+        unsent = plan.reminders - sent - raced
         click.echo(f"Stopped: {failure} {_plural(unsent, 'reminder')} not sent; the next run "
                    "tries again.", err=True)
         sys.exit(1)
