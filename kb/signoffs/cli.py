@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from kb.extensions import db
 from kb.models import utcnow
@@ -83,7 +84,7 @@ def send_reminders(today: datetime | None, dry_run: bool) -> None:
 
     link = reminders.link_builder(current_app.config["KB_BASE_URL"])
     emails = sent = raced = 0
-    failure: MailError | None = None
+    failure: str | None = None
     try:
         with Mailer(settings) as mailer:
             for digest in plan.digests:
@@ -112,13 +113,18 @@ def send_reminders(today: datetime | None, dry_run: bool) -> None:
                 emails += 1
                 sent += len(items)
     except MailError as error:
-        failure = error
+        failure = str(error)
+    except SQLAlchemyError as error:
+        # The database refused (busy past its timeout, or gone): what was committed was
+        # mailed; the rest is retried by the next run.
+        db.session.rollback()
+        failure = f"The database refused a write ({type(error).__name__})."
     detail = {"day": day.isoformat(), "emails": emails, "reminders": sent,
               "without_email": [p.username for p in plan.without_email]}
     if raced:
         detail["sent_by_another_run"] = raced
     if failure is not None:
-        detail["error"] = str(failure)
+        detail["error"] = failure
     record(None, "reminders.sent", ("reminders", day.isoformat()), detail,
            label=f"reminders {day.isoformat()}")
     db.session.commit()
