@@ -71,6 +71,17 @@ class Config:
     # arrives after it ends, or on a weekend or bank holiday, starts the next working day.
     KB_WORKING_HOURS = _env("KB_WORKING_HOURS", "08:00-18:00")
 
+    # Sign-off reminders (`flask --app kb send-reminders`, from cron). Without a host no
+    # reminder is sent (the command says so and exits 1); the banner still shows.
+    KB_SMTP_HOST = _env("KB_SMTP_HOST")
+    # Unset: 25 for "none", 587 for "starttls", 465 for "ssl".
+    KB_SMTP_PORT = _env("KB_SMTP_PORT")
+    KB_SMTP_USERNAME = _env("KB_SMTP_USERNAME")
+    KB_SMTP_PASSWORD = _env("KB_SMTP_PASSWORD")
+    KB_SMTP_SECURITY = _env("KB_SMTP_SECURITY", "none")  # none | starttls | ssl
+    KB_MAIL_FROM = _env("KB_MAIL_FROM", "Frontline KB <frontline-kb@localhost>")
+    KB_SMTP_TIMEOUT = float(_env("KB_SMTP_TIMEOUT", "30"))
+
 
 class DevelopmentConfig(Config):
     """Local use with ``make run``: a generated secret key and demo accounts allowed."""

@@ -15,7 +15,7 @@ from kb.extensions import db
 
 def register(app: Flask) -> None:
     """Add the project's commands to ``flask``."""
-    from kb.signoffs.cli import verify_signoffs
+    from kb.signoffs.cli import send_reminders, verify_signoffs
 
     for command in (
         import_content,
@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
         create_token_command,
         seed_demo,
         verify_signoffs,
+        send_reminders,
     ):
         app.cli.add_command(command)
 

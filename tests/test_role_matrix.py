@@ -128,6 +128,7 @@ EXPECTED: dict[str, Expect] = {
     "users.new": E("manager"),
     "users.edit": E("manager"),
     "users.reset_password": E("manager"),
+    "users.set_email": E("manager"),
     "users.deactivate": E("manager"),
     "users.reactivate": E("manager"),
     "users.teams": E("admin"),

@@ -1,15 +1,19 @@
 """The contact centre's local time (the TIMEZONE setting), and converting stored UTC.
 
-The working calendar (bank holidays, working hours) is ``WorkingCalendar`` in
-``kb.tools.duedates.arithmetic``, built from the settings by ``duedates.services.calendar``.
+The working calendar of the due-date tool (bank holidays, working hours) is
+``WorkingCalendar`` in ``kb.tools.duedates.arithmetic``; features that only need to know
+whether a day is a working day (sign-off reminders) use ``is_working_day`` here, since
+features do not import each other.
 """
 
 from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import holidays
 from flask import current_app
 
 DEFAULT_TIMEZONE = "Europe/London"
@@ -76,3 +80,13 @@ def add_months(day: date, months: int) -> date:
 def local_date(value: datetime) -> date:
     """The centre-local calendar date of a stored UTC time."""
     return to_local(value).date()
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(region: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv=region, years=year)
+
+
+def is_working_day(day: date, region: str = "ENG") -> bool:
+    """Monday to Friday and not a UK bank holiday in ``region`` (ENG, WLS, SCT, NIR)."""
+    return day.weekday() < 5 and day not in _bank_holidays(region, day.year)

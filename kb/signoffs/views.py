@@ -10,26 +10,26 @@ from kb.content.render import render_markdown
 from kb.core.errors import Invalid, NotFound
 from kb.core.permissions import role_required
 from kb.extensions import db, limiter
-from kb.signoffs import bp, services, status
+from kb.signoffs import bp, reminders, services, status
 from kb.signoffs.forms import SignForm
 
 
 @bp.app_context_processor
 def _signoff_banner() -> dict:
-    """The banner's counts, for signed-in users only, worked out only if a page asks."""
+    """The banner's summary, for signed-in users only, worked out only if a page asks."""
     if not current_user.is_authenticated:
         return {}
 
-    def counts() -> tuple[int, int]:
-        """(outstanding, overdue) for the signed-in user."""
+    def summary() -> reminders.Summary:
+        """What the signed-in user owes, as the reminder email says it."""
         # A database that cannot answer shows no banner rather than breaking the page.
         try:
-            return status.outstanding_counts(current_user)
+            return reminders.banner(current_user)
         except SQLAlchemyError:
             db.session.rollback()
-            return 0, 0
+            return reminders.Summary(0, 0, None)
 
-    return {"signoff_counts": counts}
+    return {"signoff_banner": summary}
 
 
 def _sign_limit() -> str:

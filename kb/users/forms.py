@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -48,6 +48,10 @@ class NewUserForm(RoleTeamForm):
                                     Length(max=120)],
         render_kw={"autocomplete": "off"},
     )
+    email = EmailField(
+        "Email for sign-off reminders (optional)",
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
     password = PasswordField(
         "Initial password (optional)", validators=[Optional(), Length(max=256)],
         render_kw={"autocomplete": "new-password"},
@@ -58,6 +62,13 @@ class PasswordForm(FlaskForm):
     password = PasswordField(
         "New password (optional)", validators=[Optional(), Length(max=256)],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(
+        "Email for sign-off reminders",
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
 
 

@@ -30,6 +30,7 @@ from kb.auth.services import AccountError, issue_token, team_named
 from kb.auth.services import create_user as create_account
 from kb.core.audit import record
 from kb.core.errors import Invalid, NotAllowed, NotFound
+from kb.core.mail import ADDRESS_MAX, is_address
 from kb.core.permissions import require
 from kb.extensions import db
 from kb.models import ROLE_RANK, ROLES, ApiToken, Team, User
@@ -182,6 +183,19 @@ def check_password(password: str, field: str = "password") -> None:
         raise Invalid(field, f"Passwords are at most {PASSWORD_MAX} characters.")
 
 
+def clean_email(email: str | None) -> str | None:
+    """The address as stored (None when empty); Invalid unless it looks deliverable."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > ADDRESS_MAX:
+        raise Invalid("email", f"Email addresses are at most {ADDRESS_MAX} characters.")
+    if not is_address(email):
+        raise Invalid("email", "Enter an email address like sam.jones@example.org, or leave "
+                      "it empty.")
+    return email
+
+
 def generate_password() -> str:
     """A random password to read out or paste once (about 96 bits)."""
     return secrets.token_urlsafe(12)
@@ -199,6 +213,7 @@ def create_user(
     role: str,
     team_id: int | None,
     password: str | None = None,
+    email: str | None = None,
 ) -> tuple[User, str | None]:
     """Create an account; returns it and the generated password (None when one was
     typed), which is shown once and never stored."""
@@ -216,6 +231,7 @@ def create_user(
         raise Invalid("display_name", f"Names are at most {DISPLAY_NAME_MAX} characters.")
     _check_role(actor, role)
     team = _team_for(actor, team_id)
+    email = clean_email(email)
     generated = None
     if password:
         check_password(password)
@@ -226,9 +242,11 @@ def create_user(
                               team=team)
     except AccountError as error:  # the account rules' own last word
         raise Invalid("username", str(error)) from None
-    record(actor, "user.created", user, {"role": role, "team": _team_name(team),
-                                         "password_generated": generated is not None},
-           label=user.username)
+    user.email = email
+    detail = {"role": role, "team": _team_name(team), "password_generated": generated is not None}
+    if email:
+        detail["email"] = email
+    record(actor, "user.created", user, detail, label=user.username)
     return user, generated
 
 
@@ -256,6 +274,21 @@ def update_user(actor, user_id: int, *, role: str, team_id: int | None) -> list[
         changed.append("team")
     db.session.flush()
     return changed
+
+
+def set_email(actor, user_id: int, email: str | None) -> bool:
+    """Set (or, empty, clear) where a user's sign-off reminders go; False when unchanged."""
+    require(actor, "manager")
+    target = get_user(user_id)
+    require_manage(actor, target)
+    email = clean_email(email)
+    if email == target.email:
+        return False
+    record(actor, "user.email_changed", target, {"before": target.email, "after": email},
+           label=target.username)
+    target.email = email
+    db.session.flush()
+    return True
 
 
 def reset_password(actor, user_id: int, password: str | None = None) -> str | None:

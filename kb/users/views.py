@@ -12,6 +12,7 @@ from kb.extensions import db
 from kb.users import bp, services
 from kb.users.forms import (
     ConfirmForm,
+    EmailForm,
     NewUserForm,
     PasswordForm,
     RoleTeamForm,
@@ -49,6 +50,26 @@ def index():
                            manageable={u.id for u in users if services.can_manage(actor, u)})
 
 
+def _with_password(form, change, *, shown: str, note: str, saved: str):
+    """Run ``change`` (returns the user and the generated password, None when one was
+    typed): on Invalid roll back and show it beside its field (returns None: render the
+    form again); else commit, then show a generated password once or flash ``saved``.
+    ``shown``, ``note`` and ``saved`` are formatted with the user."""
+    try:
+        user, generated = change()
+    except Invalid as error:
+        db.session.rollback()
+        add_error(form, error)
+        return None
+    db.session.commit()
+    back = url_for(".edit", user_id=user.id)
+    if generated:
+        return _show_once(shown.format(user=user), "Their password", generated, back,
+                          note.format(user=user))
+    flash(saved.format(user=user), "success")
+    return redirect(back)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("manager")
 def new():
@@ -56,22 +77,16 @@ def new():
     form = NewUserForm()
     _offer_choices(form)
     if form.validate_on_submit():
-        try:
-            user, generated = services.create_user(
+        done = _with_password(
+            form, lambda: services.create_user(
                 _actor(), username=form.username.data, display_name=form.display_name.data,
-                role=form.role.data, team_id=form.team.data, password=form.password.data)
-        except Invalid as error:
-            db.session.rollback()
-            add_error(form, error)
-        else:
-            db.session.commit()
-            if generated:
-                return _show_once(f"{user.display_name} can now sign in", "Their password",
-                                  generated, url_for(".edit", user_id=user.id),
-                                  f"Give it to {user.display_name} now: it is not shown again.")
-            flash(f"Created {user.username}. They can sign in with the password you set.",
-                  "success")
-            return redirect(url_for(".edit", user_id=user.id))
+                role=form.role.data, team_id=form.team.data, password=form.password.data,
+                email=form.email.data),
+            shown="{user.display_name} can now sign in",
+            note="Give it to {user.display_name} now: it is not shown again.",
+            saved="Created {user.username}. They can sign in with the password you set.")
+        if done is not None:
+            return done
     status = 400 if form.errors or form.form_errors else 200
     return render_template("users/new.html", form=form), status
 
@@ -96,9 +111,21 @@ def edit(user_id: int):
             flash(f"Saved {user.username}: {' and '.join(changed)} changed." if changed
                   else "Nothing was changed.", "success" if changed else "info")
             return redirect(url_for(".edit", user_id=user_id))
-    status = 400 if form.errors or form.form_errors else 200
+    return _edit_page(user, form=form, status=400 if form.errors or form.form_errors else 200)
+
+
+def _edit_page(user, *, form=None, password_form=None, email_form=None, status: int = 200):
+    """A user's page, with whichever of its forms failed showing its errors."""
+    if form is None:
+        form = RoleTeamForm(formdata=None, data={"role": user.role, "team": user.team_id or 0})
+        _offer_choices(form)
+    if email_form is None:
+        email_form = EmailForm(formdata=None, data={"email": user.email or ""})
+    if password_form is None:
+        password_form = PasswordForm()
     return render_template("users/edit.html", user=user, form=form,
-                           password_form=PasswordForm(), confirm=ConfirmForm()), status
+                           password_form=password_form, email_form=email_form,
+                           confirm=ConfirmForm()), status
 
 
 @bp.post("/<int:user_id>/password")
@@ -108,25 +135,41 @@ def reset_password(user_id: int):
     user = services.get_user(user_id)
     form = PasswordForm()
     if form.validate_on_submit():
+        done = _with_password(
+            form, lambda: (user, services.reset_password(_actor(), user_id, form.password.data)),
+            shown="New password for {user.display_name}",
+            note="They have been signed out everywhere. Give them this password now: it is "
+                 "not shown again.",
+            saved="New password set for {user.username}; they have been signed out "
+                  "everywhere.")
+        if done is not None:
+            return done
+    return _edit_page(user, password_form=form, status=400)
+
+
+@bp.post("/<int:user_id>/email")
+@role_required("manager")
+def set_email(user_id: int):
+    """Set or clear the address a user's sign-off reminders go to."""
+    user = services.get_user(user_id)
+    form = EmailForm()
+    if form.validate_on_submit():
         try:
-            generated = services.reset_password(_actor(), user_id, form.password.data)
+            changed = services.set_email(_actor(), user_id, form.email.data)
         except Invalid as error:
             db.session.rollback()
             add_error(form, error)
         else:
             db.session.commit()
-            if generated:
-                return _show_once(f"New password for {user.display_name}", "Their password",
-                                  generated, url_for(".edit", user_id=user_id),
-                                  "They have been signed out everywhere. Give them this "
-                                  "password now: it is not shown again.")
-            flash(f"New password set for {user.username}; they have been signed out "
-                  "everywhere.", "success")
+            if not changed:
+                flash("Nothing was changed.", "info")
+            elif user.email:
+                flash(f"Reminders for {user.username} now go to {user.email}.", "success")
+            else:
+                flash(f"{user.username} has no email now: they see reminders only on the "
+                      "site.", "success")
             return redirect(url_for(".edit", user_id=user_id))
-    role_form = RoleTeamForm(formdata=None, data={"role": user.role, "team": user.team_id or 0})
-    _offer_choices(role_form)
-    return render_template("users/edit.html", user=user, form=role_form, password_form=form,
-                           confirm=ConfirmForm()), 400
+    return _edit_page(user, email_form=form, status=400)
 
 
 def _set_active(user_id: int, active: bool):
