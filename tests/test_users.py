@@ -245,13 +245,14 @@ def test_agents_get_403_on_every_users_page(app):
         assert _user("newstarter").active and _user("x") is None
 
 
-def test_managers_see_only_their_team_and_admins_see_everyone(app):
+def test_managers_see_only_their_team_and_admins_see_everyone(app, make_user):
+    make_user("elsewhere", "agent", team="Repairs", display_name="Erin Elsewhere")
     manager, admin = _signed_in(app, "manager"), _signed_in(app, "admin")
     page = manager.get("/users/").get_data(as_text=True)
-    assert "Alex Agent" in page and "Nina Newstarter" not in page and "Ash Admin" not in page
+    assert "Alex Agent" in page and "Erin Elsewhere" not in page and "Ash Admin" not in page
     assert manager.get("/users/teams").status_code == 403
     page = admin.get("/users/").get_data(as_text=True)
-    assert all(name in page for name in ("Alex Agent", "Nina Newstarter", "Morgan Manager"))
+    assert all(name in page for name in ("Alex Agent", "Erin Elsewhere", "Morgan Manager"))
 
 
 def test_an_admin_creates_a_user_who_can_then_sign_in(app):
@@ -394,10 +395,11 @@ def test_a_user_creates_lists_and_revokes_their_own_token(app):
         assert token not in every_stored_value(db)
 
 
-def test_managers_and_admins_manage_tokens_of_users_they_manage_only(app):
+def test_managers_and_admins_manage_tokens_of_users_they_manage_only(app, make_user):
+    make_user("elsewhere", "agent", team="Repairs")
     manager, admin = _signed_in(app, "manager"), _signed_in(app, "admin")
     with app.app_context():
-        agent_id, other_id, admin_id = (_user(n).id for n in ("agent", "newstarter", "admin"))
+        agent_id, other_id, admin_id = (_user(n).id for n in ("agent", "elsewhere", "admin"))
         _, row = services.create_token(_user("agent"), agent_id, "Sync script")
         db.session.commit()
         token_id = row.id
