@@ -136,6 +136,9 @@ EXPECTED: dict[str, Expect] = {
     # it, only its audience may sign: tests/test_signoffs.py)
     "signoffs.mine": E("agent"),
     "signoffs.sign": E("agent", slug="standard"),
+    "signoffs.dashboard": E("manager"),
+    "signoffs.register_csv": E("manager"),
+    "signoffs.person": E("agent"),  # oneself; managers their team (test_signoffs_dashboard.py)
     # JSON API (401 JSON when anonymous; a session or a bearer token signs in)
     "api.search": E("agent"),
     "api.article": E("agent"),
@@ -144,6 +147,7 @@ EXPECTED: dict[str, Expect] = {
     "api.standards": E("agent"),
     "api.create_article": E("manager"),
     "api.update_article": E("manager"),
+    "api.signoff_status": E("manager"),
 }
 
 # Query strings that make a GET do its real work (otherwise a 400 for a missing field).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, func, or_
+from sqlalchemy import and_, false, func, or_, true
 
 from kb.extensions import db
 from kb.models import Article, ArticleVersion, User, utcnow
@@ -97,12 +97,32 @@ def latest_signed(user_ids: list[int] | None = None) -> dict[tuple[int, int], in
     return {(u, a): n for u, a, n in db.session.execute(query)}
 
 
+def latest_signoffs(user_ids: list[int] | None = None) -> dict[tuple[int, int], tuple[int, int]]:
+    """Like ``latest_signed``, with the id of that signature: (user, article) -> (highest
+    version number signed, its sign-off id) (one query)."""
+    latest = db.select(SignOff.user_id, SignOff.article_id,
+                       func.max(SignOff.version_number).label("number")).group_by(
+        SignOff.user_id, SignOff.article_id)
+    if user_ids is not None:
+        latest = latest.where(SignOff.user_id.in_(user_ids))
+    latest = latest.subquery()
+    # (user, article, version) is unique, so the join finds exactly that one signature.
+    rows = db.session.execute(
+        db.select(SignOff.user_id, SignOff.article_id, SignOff.version_number, SignOff.id)
+        .join(latest, and_(latest.c.user_id == SignOff.user_id,
+                           latest.c.article_id == SignOff.article_id,
+                           latest.c.number == SignOff.version_number))
+    )
+    return {(u, a): (n, i) for u, a, n, i in rows}
+
+
 def audience(docs: list[Document]):
     """A select of the active users at least one of ``docs`` applies to."""
     if not docs:
         return db.select(User).where(false())
     conditions = [
-        and_(*([User.role == d.role] if d.role not in EVERY_ROLE else []),
+        # true() first: a document for every role and team adds no condition of its own.
+        and_(true(), *([User.role == d.role] if d.role not in EVERY_ROLE else []),
              *([User.team_id == d.team_id] if d.team_id else []))
         for d in docs
     ]
