@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request, stream_with_context, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from kb.core.clock import local_today
 from kb.core.errors import NotAllowed, NotFound
 from kb.core.permissions import role_required
 from kb.signoffs import bp
 from kb.signoffs import dashboard as board
+
+SAFE_LABELS = {state: str(escape(label)) for state, label in board.LABELS.items()}
 
 
 @bp.route("/signoffs/dashboard")
@@ -27,7 +30,26 @@ def dashboard():
         roles=board.ROLES, states=board.STATES, labels=board.LABELS,
         meanings=board.MEANINGS, person_url=person_url, all_teams=board.ALL_TEAMS,
         may_view=lambda person: board.may_view_person(current_user, person),
+        row_cells=_row_cells,
     ), (400 if problems else 200)
+
+
+def _row_cells(person: board.Person, columns: list, url: str | None) -> Markup:
+    """One grid row's cells as HTML, each state in words (its symbol comes from the CSS),
+    linked to the person's page when ``url``. Built here rather than in Jinja: at 500 × 30
+    the template's per-cell work took most of the page's time."""
+    parts = []
+    url = escape(url) if url else None
+    for doc in columns:
+        cell = person.cells.get(doc.id)
+        if cell is None:
+            parts.append('<td class="st--na">n/a</td>')
+            continue
+        label = SAFE_LABELS[cell.state]
+        inner = (f'<a href="{escape(url)}#doc-{doc.id}">{label}</a>' if url
+                 else f"<span>{label}</span>")
+        parts.append(f'<td class="st st--{cell.state}">{inner}</td>')
+    return Markup("".join(parts))
 
 
 @bp.route("/signoffs/people/<int:user_id>")

@@ -97,25 +97,6 @@ def latest_signed(user_ids: list[int] | None = None) -> dict[tuple[int, int], in
     return {(u, a): n for u, a, n in db.session.execute(query)}
 
 
-def latest_signoffs(user_ids: list[int] | None = None) -> dict[tuple[int, int], tuple[int, int]]:
-    """Like ``latest_signed``, with the id of that signature: (user, article) -> (highest
-    version number signed, its sign-off id) (one query)."""
-    latest = db.select(SignOff.user_id, SignOff.article_id,
-                       func.max(SignOff.version_number).label("number")).group_by(
-        SignOff.user_id, SignOff.article_id)
-    if user_ids is not None:
-        latest = latest.where(SignOff.user_id.in_(user_ids))
-    latest = latest.subquery()
-    # (user, article, version) is unique, so the join finds exactly that one signature.
-    rows = db.session.execute(
-        db.select(SignOff.user_id, SignOff.article_id, SignOff.version_number, SignOff.id)
-        .join(latest, and_(latest.c.user_id == SignOff.user_id,
-                           latest.c.article_id == SignOff.article_id,
-                           latest.c.number == SignOff.version_number))
-    )
-    return {(u, a): (n, i) for u, a, n, i in rows}
-
-
 def audience(docs: list[Document]):
     """A select of the active users at least one of ``docs`` applies to."""
     if not docs:
