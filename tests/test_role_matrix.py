@@ -155,6 +155,9 @@ EXPECTED: dict[str, Expect] = {
     "induction.enrolment": E("agent"),
     "induction.confirm_task": E("manager"),
     "induction.record": E("agent"),
+    "signoffs.dashboard": E("manager"),
+    "signoffs.register_csv": E("manager"),
+    "signoffs.person": E("agent"),  # oneself; managers their team (test_signoffs_dashboard.py)
     # JSON API (401 JSON when anonymous; a session or a bearer token signs in)
     "api.search": E("agent"),
     "api.article": E("agent"),
@@ -163,6 +166,7 @@ EXPECTED: dict[str, Expect] = {
     "api.standards": E("agent"),
     "api.create_article": E("manager"),
     "api.update_article": E("manager"),
+    "api.signoff_status": E("manager"),
 }
 
 # Query strings that make a GET do its real work (otherwise a 400 for a missing field).

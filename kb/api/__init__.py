@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from kb.api import duedates, phonetic, publishing, views  # noqa: E402,F401  (register routes on bp)
+from kb.api import (  # noqa: E402,F401  (register routes on bp)
+    duedates,
+    phonetic,
+    publishing,
+    signoffs,
+    views,
+)

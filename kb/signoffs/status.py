@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, func, or_
+from sqlalchemy import and_, false, func, or_, true
 
 from kb.extensions import db
 from kb.models import Article, ArticleVersion, User, utcnow
@@ -102,7 +102,8 @@ def audience(docs: list[Document]):
     if not docs:
         return db.select(User).where(false())
     conditions = [
-        and_(*([User.role == d.role] if d.role not in EVERY_ROLE else []),
+        # true() first: a document for every role and team adds no condition of its own.
+        and_(true(), *([User.role == d.role] if d.role not in EVERY_ROLE else []),
              *([User.team_id == d.team_id] if d.team_id else []))
         for d in docs
     ]
