@@ -136,6 +136,7 @@ EXPECTED: dict[str, Expect] = {
     # it, only its audience may sign: tests/test_signoffs.py)
     "signoffs.mine": E("agent"),
     "signoffs.sign": E("agent", slug="standard"),
+    "signoffs.countersign": E("manager"),  # own team's; admins anyone's (test_signoffs_countersign)
     # JSON API (401 JSON when anonymous; a session or a bearer token signs in)
     "api.search": E("agent"),
     "api.article": E("agent"),
