@@ -214,6 +214,8 @@ def countersign(countersigner, form: Countersigning, *, address: str | None,
     now = utcnow().replace(microsecond=0)
     records = []
     for item in pending:
+        # Worked out now: a failed flush expires every loaded object.
+        label = f"Sign-off {item.signoff.id} ({item.person.display_name}, {item.article.title})"
         record = Countersignature(
             signoff_id=item.signoff.id, countersigner_id=countersigner.id,
             typed_name=" ".join(form.typed_name.split())[:120], meaning=COUNTERSIGN_MEANING,
@@ -228,8 +230,7 @@ def countersign(countersigner, form: Countersigning, *, address: str | None,
             # A simultaneous submit countersigned it first (the unique constraint); the
             # caller rolls back, so nothing of this batch stays.
             raise AlreadyCountersigned(
-                "signoff_ids", f"Sign-off {item.signoff.id} ({item.person.display_name}, "
-                f"{item.article.title}) was countersigned by another submit at the same "
+                "signoff_ids", f"{label} was countersigned by another submit at the same "
                 "moment; nothing of yours was recorded.") from error
         audit.record(countersigner, "signoff.countersigned", item.signoff,
                      {"signoff": item.signoff.id, "seq": record.seq,
