@@ -158,6 +158,7 @@ EXPECTED: dict[str, Expect] = {
     "signoffs.dashboard": E("manager"),
     "signoffs.register_csv": E("manager"),
     "signoffs.person": E("agent"),  # oneself; managers their team (test_signoffs_dashboard.py)
+    "signoffs.countersign": E("manager"),  # own team's; admins anyone's (test_signoffs_countersign)
     # JSON API (401 JSON when anonymous; a session or a bearer token signs in)
     "api.search": E("agent"),
     "api.article": E("agent"),

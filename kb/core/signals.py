@@ -12,6 +12,9 @@ version_published = _signals.signal("version-published")
 document_archived = _signals.signal("document-archived")
 # sender: the document; kwargs: user, version.
 signoff_recorded = _signals.signal("signoff-recorded")
+# sender: the document signed; kwargs: signer (the user who signed), countersigner, signoff
+# (the SignOff countersigned). Sent once per countersignature, before the commit.
+signoff_countersigned = _signals.signal("signoff-countersigned")
 # sender: the document (Article or CallScript) a GET request just showed; kwargs: user,
 # args (the request's query string, e.g. ``from``/``rank`` of a search result link).
 # Receivers log usage and must never raise (kb.analytics.views_log).

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("signoffs", __name__, template_folder="templates")
 
-from kb.signoffs import dashboard_views, views  # noqa: E402,F401  (registers the routes on bp)
+from kb.signoffs import countersign_views, dashboard_views, views  # noqa: E402,F401  (routes)

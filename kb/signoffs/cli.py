@@ -1,5 +1,5 @@
-"""Sign-off commands: ``verify-signoffs`` (is the hash chain whole?) and ``send-reminders``
-(the daily email digest, from cron)."""
+"""Sign-off commands: ``verify-signoffs`` (are the sign-off and countersignature chains
+whole?) and ``send-reminders`` (the daily email digest, from cron)."""
 
 from __future__ import annotations
 
@@ -15,21 +15,30 @@ from kb.extensions import db
 from kb.models import utcnow
 
 
+def _records(count: int) -> str:
+    """"1 record", "3 records"."""
+    return f"{count} record{'' if count == 1 else 's'}"
+
+
 @click.command("verify-signoffs")
 @with_appcontext
 def verify_signoffs() -> None:
-    """Recompute the sign-off hash chain; report each break and exit 1 if there is any."""
-    from kb.signoffs.chain import verify
+    """Recompute the sign-off and countersignature hash chains; report each break and exit
+    1 if there is any."""
+    from kb.signoffs.chain import verify_all
 
-    count, breaks = verify()
-    if not breaks:
-        click.echo(f"Sign-off chain intact: {count} record{'' if count == 1 else 's'} checked.")
-        return
-    for problem in breaks:
-        click.echo(f"BREAK {problem}", err=True)
-    click.echo(f"Sign-off chain broken: {len(breaks)} problem{'' if len(breaks) == 1 else 's'} "
-               f"in {count} records.", err=True)
-    sys.exit(1)
+    broken = False
+    for which, count, breaks in verify_all():
+        if not breaks:
+            click.echo(f"{which.name} chain intact: {_records(count)} checked.")
+            continue
+        broken = True
+        for problem in breaks:
+            click.echo(f"BREAK in the {which.name.lower()} chain: {problem}", err=True)
+        click.echo(f"{which.name} chain broken: {len(breaks)} "
+                   f"problem{'' if len(breaks) == 1 else 's'} in {_records(count)}.", err=True)
+    if broken:
+        sys.exit(1)
 
 
 def _plural(count: int, word: str, many: str | None = None) -> str:

@@ -1,4 +1,5 @@
-"""The sign form: what the agent was shown (hidden) and the three acts of signing."""
+"""The sign form (what the agent was shown, hidden, and the three acts of signing) and the
+countersign form."""
 
 from __future__ import annotations
 
@@ -18,3 +19,14 @@ class SignForm(FlaskForm):
     typed_name = StringField("Your full name", validators=[Length(max=120)])
     password = PasswordField("Your password", validators=[Length(max=200)])
     submit = SubmitField("Sign")
+
+
+class CountersignForm(FlaskForm):
+    """CSRF-protected; the ticked sign-offs (``ids``) and those shown (``shown``) are read
+    as lists in the view and checked, with the name and password, in
+    countersign.countersign, so every refusal has one clear message and records nothing."""
+
+    typed_name = StringField("Your full name", validators=[Length(max=120)])
+    password = PasswordField("Your password", validators=[Length(max=200)])
+    submit = SubmitField("Countersign selected")
+    submit_all = SubmitField("Countersign all shown")

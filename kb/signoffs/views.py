@@ -10,7 +10,7 @@ from kb.content.render import render_markdown
 from kb.core.errors import Invalid, NotFound
 from kb.core.permissions import role_required
 from kb.extensions import db, limiter
-from kb.signoffs import bp, reminders, services, status
+from kb.signoffs import bp, countersign, reminders, services, status
 from kb.signoffs.forms import SignForm
 
 
@@ -40,12 +40,15 @@ def _sign_limit() -> str:
 @bp.route("/signoffs/")
 @role_required("agent")
 def mine():
-    """My sign-offs: what is outstanding (with what changed since I signed) and done."""
+    """My sign-offs: what is outstanding (with what changed since I signed) and done, and
+    who countersigned each signature."""
     statuses = status.for_user(current_user)
     outstanding = [s for s in statuses if s.outstanding]
+    signed = services.signed_by(current_user)
     return render_template(
         "signoffs/mine.html", outstanding=outstanding,
-        diffs=services.changes_since(outstanding), signed=services.signed_by(current_user),
+        diffs=services.changes_since(outstanding), signed=signed,
+        countersigned=countersign.countersigned_by(record.id for record, _ in signed),
     )
 
 
