@@ -10,7 +10,6 @@ from sqlalchemy import false, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from kb.auth.services import login_backoff, record_login_failure
 from kb.core import audit
 from kb.core.errors import Invalid
 from kb.core.permissions import require
@@ -19,12 +18,7 @@ from kb.extensions import db
 from kb.models import Article, Team, User, utcnow
 from kb.signoffs import chain
 from kb.signoffs.models import COUNTERSIGN_MEANING, Countersignature, SignOff
-from kb.signoffs.services import (
-    MAX_ADDRESS,
-    MAX_USER_AGENT,
-    TooManyAttempts,
-    normalise_name,
-)
+from kb.signoffs.services import MAX_ADDRESS, MAX_USER_AGENT, check_name, check_password
 
 # The queue page shows the oldest this many; a post names at most as many as a page shows.
 QUEUE_LIMIT = 200
@@ -199,18 +193,9 @@ def countersign(countersigner, form: Countersigning, *, address: str | None,
     refusal raises NotAllowed or Invalid(field, message) and adds nothing."""
     require(countersigner, "manager", NOT_A_COUNTERSIGNER)
     ids = parse_ids(form.signoff_ids)
-    if normalise_name(form.typed_name) != normalise_name(countersigner.display_name):
-        raise Invalid("typed_name", f"Type your full name as it appears on your account "
-                                    f"({countersigner.display_name}); nothing was recorded.")
+    check_name(countersigner, form.typed_name)
     pending = _check_batch(countersigner, ids)
-    key = f"countersign:{countersigner.username}"
-    if login_backoff(key):
-        raise TooManyAttempts("password", "Too many wrong passwords. Wait a few minutes and "
-                                          "try again; nothing was recorded.")
-    if not countersigner.check_password(form.password or ""):
-        record_login_failure(key)
-        raise Invalid("password", "That password is not right. Re-enter the password you "
-                                  "sign in with; nothing was recorded.")
+    check_password(countersigner, form.password, scope="countersign")
     now = utcnow().replace(microsecond=0)
     records = []
     for item in pending:

@@ -80,17 +80,8 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
     if not form.understood:
         raise Invalid("understood", "Tick the box to confirm you have read and understood "
                                     "this standard.")
-    if normalise_name(form.typed_name) != normalise_name(user.display_name):
-        raise Invalid("typed_name", f"Type your full name as it appears on your account "
-                                    f"({user.display_name}).")
-    key = f"signoff:{user.username}"
-    if login_backoff(key):
-        raise TooManyAttempts("password", "Too many wrong passwords. Wait a few minutes and "
-                                          "try again; nothing was recorded.")
-    if not user.check_password(form.password or ""):
-        record_login_failure(key)
-        raise Invalid("password", "That password is not right. Re-enter the password you "
-                                  "sign in with; nothing was recorded.")
+    check_name(user, form.typed_name)
+    check_password(user, form.password, scope="signoff")
     already = f"You have already signed version {version.number} of this standard."
     if already_signed(user, article, version.number):
         raise AlreadySigned("version_number", already)
@@ -115,6 +106,28 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
                   "record_hash": record.record_hash})
     signoff_recorded.send(article, user=user, version=version)
     return record
+
+
+def check_name(user, typed_name: str | None) -> None:
+    """A signature's typed name must be the account's display name, case and spacing
+    aside; raises Invalid("typed_name", ...)."""
+    if normalise_name(typed_name) != normalise_name(user.display_name):
+        raise Invalid("typed_name", f"Type your full name as it appears on your account "
+                                    f"({user.display_name}); nothing was recorded.")
+
+
+def check_password(user, password: str | None, *, scope: str) -> None:
+    """A signature's second factor beyond the open session: the password again. Wrong
+    ones count per account like sign-in failures, under their own key (``scope``), and
+    too many make the account wait; raises Invalid or TooManyAttempts."""
+    key = f"{scope}:{user.username}"
+    if login_backoff(key):
+        raise TooManyAttempts("password", "Too many wrong passwords. Wait a few minutes and "
+                                          "try again; nothing was recorded.")
+    if not user.check_password(password or ""):
+        record_login_failure(key)
+        raise Invalid("password", "That password is not right. Re-enter the password you "
+                                  "sign in with; nothing was recorded.")
 
 
 def check_answers(questions: list[dict], given: dict[str, str]) -> list[dict] | None:
