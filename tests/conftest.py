@@ -125,6 +125,13 @@ def write_article(directory: Path, slug: str, *, title: str | None = None, body:
     return path
 
 
+def user_named(username: str):
+    """The user called ``username`` (inside an app context), or None."""
+    from kb.models import User
+
+    return db.session.scalar(db.select(User).filter_by(username=username))
+
+
 def every_stored_value(database) -> str:
     """Every value in every table of the app's database, as one string to search."""
     from sqlalchemy import select
@@ -185,6 +192,16 @@ def make_article(articles_dir):
         return write_article(articles_dir, slug, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def two_articles(app, make_article, runner):
+    """The app with two articles published by `flask import-content`: swipe-cards
+    ("Swipe cards") and bins ("Bin collections")."""
+    make_article("swipe-cards", title="Swipe cards", body="Order a replacement fob.")
+    make_article("bins", title="Bin collections", body="Bins go out on Tuesday.")
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    return app
 
 
 @pytest.fixture

@@ -166,6 +166,43 @@ def seed(database_url: str) -> None:
             db.engine.dispose()
 
 
+def insert_old_content(url: str, versions: dict[str, int], *, user_id: int,
+                       team: str | None = None) -> None:
+    """Rows an older schema holds, written by raw SQL (the models describe only the newest):
+    a manager 'mo' (with the free-text ``team`` column, on schemas before teams), and
+    articles ``slug -> how many versions`` (ids from 1; version ids article*10+number,
+    text "<slug> v<number>", by 'mo' on 2026-03-04 10:00), the last version current."""
+    import sqlalchemy as sa
+
+    columns = "id, username, display_name, role, password_hash, active, created_at, " \
+              "session_version" + (", team" if team is not None else "")
+    values = f"{user_id}, 'mo', 'Mo', 'manager', 'x', true, '2026-01-01 00:00:00', 1" + (
+        f", '{team}'" if team is not None else "")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"INSERT INTO users ({columns}) VALUES ({values})"))
+            for ident, (slug, count) in enumerate(versions.items(), start=1):
+                connection.execute(sa.text(
+                    "INSERT INTO articles (id, slug, title, category, tags, summary, owner,"
+                    " requires_signoff, review_cycle_months, created_at, updated_at) VALUES"
+                    f" ({ident}, '{slug}', 'T', 'C', '[]', '', '', false, 12,"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+                for number in range(1, count + 1):
+                    connection.execute(sa.text(
+                        "INSERT INTO article_versions (id, article_id, number, title, markdown,"
+                        " sha256, author_id, created_at, change_summary, summary, material)"
+                        f" VALUES ({ident * 10 + number}, {ident}, {number}, 'T',"
+                        f" '{slug} v{number}', 'ab', {user_id}, '2026-03-04 10:00:00', '', '',"
+                        " true)"))
+                if count:
+                    connection.execute(sa.text(
+                        f"UPDATE articles SET current_version_id = {ident * 10 + count}"
+                        f" WHERE id = {ident}"))
+    finally:
+        engine.dispose()
+
+
 def database_for(base: Path, *, seeded: bool = False) -> tuple[str, bool]:
     """The database URL of the test instance in ``base``, and whether it is already at head.
 
