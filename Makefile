@@ -35,13 +35,17 @@ run: setup
 	@echo ""
 	KB_BASE_URL="$${KB_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-# The suite runs on SQLite, then on PostgreSQL ($$KB_TEST_DATABASE_URL; skipped with the
-# reason when it is not set, a failure in CI).
+# The whole suite runs on SQLite, then all of it again on PostgreSQL ($$KB_TEST_DATABASE_URL;
+# skipped with the reason when it is not set, a failure in CI). Each run is spread over
+# TEST_WORKERS processes (pytest-xdist; `auto` is one per CPU, 0 runs in this process):
+# every worker has its own temporary folders, its own template databases (named after its
+# process id on PostgreSQL), its own browser and live server, and tests take free ports.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed
 	$(BIN)/ruff check kb tests bench config.py wsgi.py
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest --db=postgresql
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --db=postgresql
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/search.py

@@ -79,15 +79,17 @@ def _drop_test_databases():
     databases.drop_since(mark)
 
 
-def build_app(base: Path, **overrides):
-    """An app whose database, index and content live under ``base``, migrated to head.
+def build_app(base: Path, *, seeded: bool = False, **overrides):
+    """An app whose database, index and content live under ``base``, migrated to head
+    (``seeded``: with the demo accounts, helplines and standards as well).
 
-    On PostgreSQL the database is named after ``base``: a second app (or process) built
-    on the same folder shares it, as a second worker would.
+    The database is a copy of a template migrated once per session. On PostgreSQL it is
+    named after ``base``: a second app (or process) built on the same folder shares it,
+    as a second worker would; on SQLite it is ``base``/kb.sqlite.
     """
     articles = base / "articles"
     articles.mkdir(parents=True, exist_ok=True)
-    database_url, at_head = databases.database_for(base)
+    database_url, at_head = databases.database_for(base, seeded=seeded)
     settings = {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "KB_INDEX_DIR": str(base / "index"),
@@ -123,6 +125,13 @@ def write_article(directory: Path, slug: str, *, title: str | None = None, body:
     return path
 
 
+def user_named(username: str):
+    """The user called ``username`` (inside an app context), or None."""
+    from kb.models import User
+
+    return db.session.scalar(db.select(User).filter_by(username=username))
+
+
 def every_stored_value(database) -> str:
     """Every value in every table of the app's database, as one string to search."""
     from sqlalchemy import select
@@ -148,18 +157,13 @@ def login(client, username: str, password: str = "demo", next_url: str | None = 
 
 @pytest.fixture
 def app(tmp_path):
-    """A fresh app with an empty database and three demo users."""
-    app = build_app(tmp_path)
-    with app.app_context():
-        from kb.auth.services import seed_demo_accounts
-        from kb.crisis.services import seed_helplines
-        from kb.tools.duedates.services import seed_standards
+    """A fresh app with an empty database and three demo users.
 
-        # What `make run` (`flask import-content`, `flask seed-demo`) leaves behind.
-        seed_demo_accounts()
-        seed_helplines()
-        seed_standards()
-        db.session.commit()
+    Its database holds what `make run` (`flask import-content`, `flask seed-demo`) leaves
+    behind: the demo accounts, helplines and response standards, seeded once per session
+    into a template and copied (see tests/databases.py).
+    """
+    app = build_app(tmp_path, seeded=True)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -188,6 +192,16 @@ def make_article(articles_dir):
         return write_article(articles_dir, slug, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def two_articles(app, make_article, runner):
+    """The app with two articles published by `flask import-content`: swipe-cards
+    ("Swipe cards") and bins ("Bin collections")."""
+    make_article("swipe-cards", title="Swipe cards", body="Order a replacement fob.")
+    make_article("bins", title="Bin collections", body="Bins go out on Tuesday.")
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    return app
 
 
 @pytest.fixture

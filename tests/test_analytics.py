@@ -14,29 +14,16 @@ from kb.analytics import services
 from kb.analytics.usage import record_view
 from kb.core.spreadsheet import safe_cell
 from kb.extensions import db
-from kb.models import Article, ArticleView, CallScript, SearchLog, User, utcnow
+from kb.models import Article, ArticleView, CallScript, SearchLog, utcnow
 from kb.search.documents import Results
 from kb.search.services import log_search
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, user_named
 from tests.test_readonly_db import read_only  # noqa: F401  (the fixture)
 
 NOW = datetime(2026, 11, 30, 15, 0)
 # The first moment of each period: midnight UTC, N - 1 days before NOW's day.
 STARTS = {7: datetime(2026, 11, 24), 30: datetime(2026, 11, 1), 90: datetime(2026, 9, 2)}
 HREF = re.compile(r'class="result__link" href="([^"]+)"')
-
-
-@pytest.fixture
-def content(app, make_article, runner):
-    """Two published articles in a fresh app."""
-    make_article("swipe-cards", title="Swipe cards", body="Order a replacement fob.")
-    make_article("bins", title="Bin collections", body="Bins go out on Tuesday.")
-    assert runner.invoke(args=["import-content"]).exit_code == 0
-    return app
-
-
-def _user(name: str) -> User:
-    return db.session.scalar(db.select(User).filter_by(username=name))
 
 
 def _article(slug: str) -> Article:
@@ -46,14 +33,14 @@ def _article(slug: str) -> Article:
 def _log(query: str, at: datetime, results: int = 1, *, crisis: bool = False,
          source: str = "page", user: str | None = "agent") -> SearchLog:
     row = SearchLog(query=query, result_count=results, created_at=at, crisis=crisis,
-                    source=source, user_id=_user(user).id if user else None)
+                    source=source, user_id=user_named(user).id if user else None)
     db.session.add(row)
     db.session.flush()
     return row
 
 
 def _manager_window(days: int, source: str = ""):
-    return _user("manager"), services.window(days, source, now=NOW)
+    return user_named("manager"), services.window(days, source, now=NOW)
 
 
 def test_the_window_is_the_last_n_days_from_midnight_utc():
@@ -66,8 +53,8 @@ def test_the_window_is_the_last_n_days_from_midnight_utc():
 
 
 @pytest.mark.parametrize("days", [7, 30, 90])
-def test_top_queries_count_inside_the_window_only(content, days):
-    with content.app_context():
+def test_top_queries_count_inside_the_window_only(two_articles, days):
+    with two_articles.app_context():
         start = STARTS[days]
         _log("gas leak", start)  # the first second of the period: in
         _log("Gas Leak", NOW)  # case does not split a query
@@ -80,8 +67,8 @@ def test_top_queries_count_inside_the_window_only(content, days):
             ("gas leak", 2, 0), ("bins", 1, 1)]
 
 
-def test_a_logged_query_has_its_spaces_squeezed_so_it_groups_with_the_others(content):
-    with content.app_context(), content.test_request_context():
+def test_a_logged_query_has_its_spaces_squeezed_so_it_groups_with_the_others(two_articles):
+    with two_articles.app_context(), two_articles.test_request_context():
         results = Results("q", 3, [], None, 1.0)
         assert log_search("  GAS   leak \n", results, category=None, user=None, source="page")
         assert db.session.get(SearchLog, results.log_id).query == "GAS leak"
@@ -91,8 +78,8 @@ def test_a_logged_query_has_its_spaces_squeezed_so_it_groups_with_the_others(con
         assert [(r.label, r.value) for r in rows] == [("gas leak", 2)]
 
 
-def test_zero_result_queries_are_the_content_gaps(content):
-    with content.app_context():
+def test_zero_result_queries_are_the_content_gaps(two_articles):
+    with two_articles.app_context():
         _log("council tax band", NOW - timedelta(days=2), results=0)
         _log("Council tax band", NOW - timedelta(hours=1), results=0)
         _log("council tax band", NOW, results=4)  # found something this time: not a gap
@@ -107,8 +94,8 @@ def test_zero_result_queries_are_the_content_gaps(content):
         assert [(r.label, r.value) for r in rows][1] == ("parking permit", 2)
 
 
-def test_never_opened_is_searches_with_results_and_no_view_from_them(content):
-    with content.app_context():
+def test_never_opened_is_searches_with_results_and_no_view_from_them(two_articles):
+    with two_articles.app_context():
         article = _article("swipe-cards")
         opened = _log("fob", NOW - timedelta(hours=2), results=3)
         _log("fob", NOW - timedelta(hours=1), results=3)  # not opened
@@ -130,8 +117,8 @@ def test_never_opened_is_searches_with_results_and_no_view_from_them(content):
         assert api == []
 
 
-def test_most_viewed_counts_openings_and_those_from_search(content, scripts_dir):
-    with content.app_context():
+def test_most_viewed_counts_openings_and_those_from_search(two_articles, scripts_dir):
+    with two_articles.app_context():
         cards, bins = _article("swipe-cards"), _article("bins")
         search = _log("fob", NOW)
         db.session.add_all(
@@ -151,8 +138,8 @@ def test_most_viewed_counts_openings_and_those_from_search(content, scripts_dir)
         assert [r.value for r in services.most_viewed(*_manager_window(90))] == [4, 3]
 
 
-def test_crisis_searches_per_day_fill_every_day_of_the_window(content):
-    with content.app_context():
+def test_crisis_searches_per_day_fill_every_day_of_the_window(two_articles):
+    with two_articles.app_context():
         _log("wants to end it", datetime(2026, 11, 30, 0, 0), crisis=True)
         _log("took tablets", datetime(2026, 11, 30, 14, 59), crisis=True)
         _log("took tablets", datetime(2026, 11, 28, 23, 59, 59), crisis=True)
@@ -167,8 +154,8 @@ def test_crisis_searches_per_day_fill_every_day_of_the_window(content):
         assert len(services.crisis_per_day(*_manager_window(90))) == 90
 
 
-def test_a_click_from_a_real_search_is_logged_against_that_search(content):
-    client = content.test_client()
+def test_a_click_from_a_real_search_is_logged_against_that_search(two_articles):
+    client = two_articles.test_client()
     login(client, "agent")
     page = client.get("/search?q=fob").get_data(as_text=True)
     href = HREF.search(page).group(1).replace("&amp;", "&")
@@ -180,21 +167,21 @@ def test_a_click_from_a_real_search_is_logged_against_that_search(content):
     # The typeahead's fragment carries its own search too.
     suggest = client.get("/search/suggest?q=bins").get_data(as_text=True)
     assert re.search(r'href="/articles/bins\?from=\d+&amp;rank=1"', suggest)
-    with content.app_context():
+    with two_articles.app_context():
         log_id = int(re.search(r"from=(\d+)", href).group(1))
         assert db.session.get(SearchLog, log_id).query == "fob"
         views = db.session.scalars(db.select(ArticleView).order_by(ArticleView.id)).all()
         assert [(v.search_log_id, v.rank) for v in views] == [(log_id, 1), (None, None)]
         assert views[0].article_id == _article("swipe-cards").id
-        assert views[0].user_id == _user("agent").id
+        assert views[0].user_id == user_named("agent").id
         win = services.window(7)
-        manager = _user("manager")
+        manager = user_named("manager")
         assert [r.label for r in services.never_opened_queries(manager, win)] == ["bins"]
         assert [(r.label, r.value, r.extra["from_search"])
                 for r in services.most_viewed(manager, win)] == [("Swipe cards", 2, 1)]
 
 
-def test_a_call_script_opened_from_search_is_logged(content, scripts_dir, runner):
+def test_a_call_script_opened_from_search_is_logged(two_articles, scripts_dir, runner):
     (scripts_dir / "lost-fob.md").write_text(
         "---\ntitle: Lost fob call\nsummary: Replacing a lost fob.\nstart: start\n---\n\n"
         "## Start {#start}\n\n> Have you lost your fob?\n\n"
@@ -202,20 +189,20 @@ def test_a_call_script_opened_from_search_is_logged(content, scripts_dir, runner
         encoding="utf-8")
     result = runner.invoke(args=["import-content"])
     assert result.exit_code == 0, result.output
-    client = content.test_client()
+    client = two_articles.test_client()
     login(client, "agent")
     page = client.get("/search?q=lost+fob&kind=script").get_data(as_text=True)
     href = HREF.search(page).group(1).replace("&amp;", "&")
     assert href.startswith("/scripts/lost-fob/?from=")
     assert client.get(href).status_code == 200
-    with content.app_context():
+    with two_articles.app_context():
         view = db.session.scalar(db.select(ArticleView))
         script = db.session.scalar(db.select(CallScript).filter_by(slug="lost-fob"))
         assert view.call_script_id == script.id and view.search_log_id is not None
         assert view.article_id is None
-        rows = services.most_viewed(_user("manager"), services.window(7))
+        rows = services.most_viewed(user_named("manager"), services.window(7))
         assert [(r.label, r.extra["kind"]) for r in rows] == [("Lost fob call", "Call script")]
-    manager = content.test_client()
+    manager = two_articles.test_client()
     login(manager, "manager")
     assert '<a href="/scripts/lost-fob/">Lost fob call</a>' in manager.get(
         "/analytics/?days=7").get_data(as_text=True)
@@ -225,31 +212,31 @@ def test_a_call_script_opened_from_search_is_logged(content, scripts_dir, runner
     "from=abc&rank=1", "from=-1&rank=2", "from=99999999999999&rank=1", "from=1&rank=0",
     "from=1&rank=1x", "from=%00&rank=%00", "rank=3",
 ])
-def test_garbage_click_parameters_are_ignored_and_the_page_still_shows(content, query):
-    client = content.test_client()
+def test_garbage_click_parameters_are_ignored_and_the_page_still_shows(two_articles, query):
+    client = two_articles.test_client()
     login(client, "agent")
     response = client.get(f"/articles/swipe-cards?{query}")
     assert response.status_code == 200
-    with content.app_context():
+    with two_articles.app_context():
         views = db.session.scalars(db.select(ArticleView)).all()
         assert [(v.search_log_id, v.rank) for v in views] == [(None, None)]
 
 
-def test_someone_elses_or_an_old_search_is_not_credited(content):
-    with content.app_context():
+def test_someone_elses_or_an_old_search_is_not_credited(two_articles):
+    with two_articles.app_context():
         theirs = _log("fob", utcnow(), user="manager").id
         old = _log("fob", datetime(2020, 1, 1)).id
         db.session.commit()
-    client = content.test_client()
+    client = two_articles.test_client()
     login(client, "agent")
     for log_id in (theirs, old, 123456):
         assert client.get(f"/articles/swipe-cards?from={log_id}&rank=1").status_code == 200
-    with content.app_context():
+    with two_articles.app_context():
         assert db.session.scalars(db.select(ArticleView.search_log_id)).all() == [None] * 3
 
 
-def test_record_view_says_false_for_what_it_cannot_log(content):
-    with content.app_context():
+def test_record_view_says_false_for_what_it_cannot_log(two_articles):
+    with two_articles.app_context():
         assert record_view(object(), user=None, args={}) is False
 
 
@@ -260,14 +247,14 @@ def test_csv_cells_that_look_like_formulas_are_neutralised():
     assert safe_cell(-3) == -3  # numbers are numbers
 
 
-def test_the_csv_export_neutralises_injected_queries(content):
-    with content.app_context():
+def test_the_csv_export_neutralises_injected_queries(two_articles):
+    with two_articles.app_context():
         now = utcnow()
         _log("=cmd|' /C calc'!A0", now, results=0)
         _log("@sum(1+1)", now)
         _log("-rent arrears", now)
         db.session.commit()
-    client = content.test_client()
+    client = two_articles.test_client()
     login(client, "manager")
     for report in ("top", "no-results"):
         response = client.get(f"/analytics/{report}.csv?days=7")
@@ -284,14 +271,14 @@ def test_the_csv_export_neutralises_injected_queries(content):
     assert client.get("/analytics/bogus.csv").status_code == 404
 
 
-def test_the_page_draws_bars_with_their_numbers_and_links_the_periods(content):
-    with content.app_context():
+def test_the_page_draws_bars_with_their_numbers_and_links_the_periods(two_articles):
+    with two_articles.app_context():
         now = utcnow()
         for _ in range(3):
             _log("gas leak", now)
         _log("took an overdose", now, crisis=True)
         db.session.commit()
-    client = content.test_client()
+    client = two_articles.test_client()
     login(client, "manager")
     page = client.get("/analytics/?days=7").get_data(as_text=True)
     assert 'href="/analytics/?days=30"' in page and 'href="/analytics/?days=90"' in page
@@ -309,13 +296,13 @@ def test_the_page_draws_bars_with_their_numbers_and_links_the_periods(content):
     assert '<th scope="row">gas leak</th>' not in typeahead
 
 
-def test_agents_get_403_on_analytics(content):
-    client = content.test_client()
+def test_agents_get_403_on_analytics(two_articles):
+    client = two_articles.test_client()
     login(client, "agent")
     assert client.get("/analytics/").status_code == 403
     assert client.get("/analytics/top.csv").status_code == 403
-    with content.app_context(), pytest.raises(PermissionError):
-        services.top_queries(_user("agent"), services.window(7))
+    with two_articles.app_context(), pytest.raises(PermissionError):
+        services.top_queries(user_named("agent"), services.window(7))
 
 
 def test_a_read_only_database_still_serves_the_article_from_a_search(read_only):  # noqa: F811

@@ -12,18 +12,14 @@ from kb.admin.audit import describe
 from kb.core import audit
 from kb.core.spreadsheet import safe_cell as neutralise
 from kb.extensions import db
-from kb.models import Article, AuditLog, User
-from tests.conftest import every_stored_value, login
-
-
-def user(username: str) -> User:
-    return db.session.scalar(db.select(User).filter_by(username=username))
+from kb.models import Article, AuditLog
+from tests.conftest import every_stored_value, login, user_named
 
 
 def add_row(action: str, target, *, by: str | None = "manager", at: datetime | None = None,
             detail: dict | None = None, label: str | None = None) -> AuditLog:
     """An audit row written through the one audit function, optionally back-dated."""
-    row = audit.record(user(by) if by else None, action, target, detail, label=label)
+    row = audit.record(user_named(by) if by else None, action, target, detail, label=label)
     if at is not None:
         row.created_at = at
     db.session.flush()
@@ -77,7 +73,7 @@ def test_rows_newest_first_with_who_target_link_and_readable_detail(logged):
 def test_filter_by_user_action_type_and_document(logged):
     client = manager(logged)
     with logged.app_context():
-        admin_id = user("admin").id
+        admin_id = user_named("admin").id
     page = page_text(client, f"/admin/audit?user={admin_id}")
     assert "helpline.update" in page and "article.reviewed</code>" not in page
     page = page_text(client, "/admin/audit?action=article.reviewed")

@@ -9,13 +9,9 @@ import sqlalchemy as sa
 from kb.core import audit, signals
 from kb.core.errors import Invalid, NotAllowed, NotFound, Stale
 from kb.extensions import db
-from kb.models import ApiToken, AuditLog, Helpline, ResponseStandard, SearchVocabulary, User
+from kb.models import ApiToken, AuditLog, Helpline, ResponseStandard, SearchVocabulary
 from tests import databases
-from tests.conftest import login
-
-
-def _user(name: str) -> User:
-    return db.session.scalar(db.select(User).filter_by(username=name))
+from tests.conftest import login, user_named
 
 
 def test_an_agent_calling_save_standard_is_refused_and_nothing_changes(app):
@@ -25,7 +21,7 @@ def test_an_agent_calling_save_standard_is_refused_and_nothing_changes(app):
         email = db.session.scalar(db.select(ResponseStandard).filter_by(key="email"))
         with pytest.raises(NotAllowed):
             save_standard(email, key="email", label="Changed", channel="Email",
-                          rule="working_days", amount=1, active=True, user=_user("agent"))
+                          rule="working_days", amount=1, active=True, user=user_named("agent"))
         db.session.rollback()
         assert db.session.get(ResponseStandard, email.id).label != "Changed"
         assert db.session.scalar(db.select(AuditLog).filter_by(action="standard.update")) is None
@@ -36,9 +32,9 @@ def test_an_agent_calling_the_vocabulary_save_is_refused(app):
 
     with app.app_context():
         with pytest.raises(NotAllowed):
-            save_vocabulary("synonyms", "px7, pest control\n", _user("agent"))
+            save_vocabulary("synonyms", "px7, pest control\n", user_named("agent"))
         assert db.session.scalar(db.select(SearchVocabulary)) is None
-        assert save_vocabulary("synonyms", "px7, pest control\n", _user("manager")) >= 1
+        assert save_vocabulary("synonyms", "px7, pest control\n", user_named("manager")) >= 1
 
 
 def test_audit_rows_name_their_target_by_type_and_id(app, client):
@@ -46,7 +42,7 @@ def test_audit_rows_name_their_target_by_type_and_id(app, client):
 
     with app.app_context():
         helpline = create_helpline(HelplineData(name="Test line", number="0800 000 000"),
-                                   _user("manager"))
+                                   user_named("manager"))
         db.session.commit()
         row = db.session.scalar(db.select(AuditLog).filter_by(action="helpline.create"))
         assert (row.target_type, row.target_id) == ("helpline", str(helpline.id))

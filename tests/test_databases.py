@@ -53,30 +53,7 @@ def test_a_database_holding_content_upgrades_and_downgrades_without_losing_it(tm
     other that must neither fail on the foreign keys nor drop a row."""
     url = databases.empty_database(tmp_path)
     databases.migrate(url, RELEASED)
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.text(
-                "INSERT INTO users (id, username, display_name, role, team, password_hash,"
-                " active, created_at, session_version) VALUES (3, 'mo', 'Mo', 'manager',"
-                " 'Repairs', 'x', true, '2026-01-01 00:00:00', 1)"))
-            for ident, slug in ((1, "bins"), (2, "rent")):
-                connection.execute(sa.text(
-                    "INSERT INTO articles (id, slug, title, category, tags, summary, owner,"
-                    " requires_signoff, review_cycle_months, created_at, updated_at) VALUES"
-                    f" ({ident}, '{slug}', 'T', 'C', '[]', '', '', false, 12,"
-                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
-                for number in (1, 2):
-                    connection.execute(sa.text(
-                        "INSERT INTO article_versions (id, article_id, number, title, markdown,"
-                        " sha256, author_id, created_at, change_summary, summary, material)"
-                        f" VALUES ({ident * 10 + number}, {ident}, {number}, 'T',"
-                        f" '{slug} v{number}', 'ab', 3, '2026-03-04 10:00:00', '', '', true)"))
-                connection.execute(sa.text(
-                    f"UPDATE articles SET current_version_id = {ident * 10 + 2}"
-                    f" WHERE id = {ident}"))
-    finally:
-        engine.dispose()
+    databases.insert_old_content(url, {"bins": 2, "rent": 2}, user_id=3, team="Repairs")
     before = _content(url)
     assert before == [("bins", 2, "bins v2", "mo"), ("rent", 2, "rent v2", "mo")]
     databases.migrate(url)

@@ -8,21 +8,8 @@ import pytest
 from kb.core.errors import Invalid, NotAllowed
 from kb.extensions import db
 from kb.feedback import services
-from kb.models import ArticleFeedback, AuditLog, User
-from tests.conftest import csrf_token, login
-
-
-@pytest.fixture
-def content(app, make_article, runner):
-    """Two published articles in a fresh app."""
-    make_article("swipe-cards", title="Swipe cards", body="Order a replacement fob.")
-    make_article("bins", title="Bin collections", body="Bins go out on Tuesday.")
-    assert runner.invoke(args=["import-content"]).exit_code == 0
-    return app
-
-
-def _user(name: str) -> User:
-    return db.session.scalar(db.select(User).filter_by(username=name))
+from kb.models import ArticleFeedback, AuditLog
+from tests.conftest import csrf_token, login, user_named
 
 
 def _rows(app) -> list[ArticleFeedback]:
@@ -39,10 +26,10 @@ def _send(client, slug: str, kind: str, comment: str = "", **headers):
         "csrf_token": csrf_token(page), "version": "1", "kind": kind, "comment": comment})
 
 
-def test_answered_counts_once_per_version_and_reports_can_be_several(content, make_article,
+def test_answered_counts_once_per_version_and_reports_can_be_several(two_articles, make_article,
                                                                      runner):
-    with content.app_context():
-        agent = _user("agent")
+    with two_articles.app_context():
+        agent = user_named("agent")
         first = services.send_feedback("swipe-cards", "answered", "1", "", agent)
         db.session.commit()
         again = services.send_feedback("swipe-cards", "answered", "1", "still good", agent)
@@ -56,18 +43,19 @@ def test_answered_counts_once_per_version_and_reports_can_be_several(content, ma
     # A new version is a new question: "answered" counts again.
     make_article("swipe-cards", title="Swipe cards", body="Order a replacement fob online.")
     assert runner.invoke(args=["import-content"]).exit_code == 0
-    with content.app_context():
-        assert services.send_feedback("swipe-cards", "answered", "2", "", _user("agent")).created
+    with two_articles.app_context():
+        agent = user_named("agent")
+        assert services.send_feedback("swipe-cards", "answered", "2", "", agent).created
         db.session.commit()
-    rows = _rows(content)
+    rows = _rows(two_articles)
     assert [(r.kind, r.version_number) for r in rows] == [
         ("answered", 1), ("outdated", 1), ("outdated", 1), ("answered", 2)]
     assert rows[1].comment == "Fob price is wrong"
 
 
-def test_bad_feedback_is_refused_with_the_field_named(content):
-    with content.app_context():
-        agent = _user("agent")
+def test_bad_feedback_is_refused_with_the_field_named(two_articles):
+    with two_articles.app_context():
+        agent = user_named("agent")
         for kind, version, comment, field in (
             ("liked", "1", "", "kind"),
             ("answered", "7", "", "version"),
@@ -79,11 +67,11 @@ def test_bad_feedback_is_refused_with_the_field_named(content):
             assert error.value.field == field
         with pytest.raises(NotAllowed):
             services.send_feedback("swipe-cards", "answered", "1", "", None)
-    assert _rows(content) == []
+    assert _rows(two_articles) == []
 
 
-def test_an_agent_sends_feedback_from_the_article_page_without_javascript(content):
-    client = content.test_client()
+def test_an_agent_sends_feedback_from_the_article_page_without_javascript(two_articles):
+    client = two_articles.test_client()
     login(client, "agent")
     page = client.get("/articles/swipe-cards").get_data(as_text=True)
     assert 'action="/feedback/articles/swipe-cards"' in page
@@ -96,13 +84,13 @@ def test_an_agent_sends_feedback_from_the_article_page_without_javascript(conten
     repeat = _send(client, "swipe-cards", "answered")
     assert "already said this version answered" in client.get(
         repeat.location).get_data(as_text=True)
-    rows = _rows(content)
+    rows = _rows(two_articles)
     assert [(r.kind, r.comment) for r in rows] == [
         ("outdated", "The fob now costs £10."), ("answered", "")]
 
 
-def test_the_in_place_submit_gets_json(content):
-    client = content.test_client()
+def test_the_in_place_submit_gets_json(two_articles):
+    client = two_articles.test_client()
     login(client, "agent")
     answer = _send(client, "bins", "answered", **{"X-Requested-With": "fetch"})
     assert answer.status_code == 200
@@ -114,8 +102,8 @@ def test_the_in_place_submit_gets_json(content):
     assert "limit is 1,000" in refused.get_json()["message"]
 
 
-def test_an_overlong_comment_says_so_keeps_the_text_and_saves_nothing(content):
-    client = content.test_client()
+def test_an_overlong_comment_says_so_keeps_the_text_and_saves_nothing(two_articles):
+    client = two_articles.test_client()
     login(client, "agent")
     words = "The fob form has moved." + " It is on the portal now." * 48  # 1,223 characters
     response = _send(client, "swipe-cards", "outdated", words)
@@ -123,20 +111,20 @@ def test_an_overlong_comment_says_so_keeps_the_text_and_saves_nothing(content):
     assert response.status_code == 400
     assert "1,223 characters long; the limit is 1,000. Nothing was sent" in page
     assert words in page  # still there, to shorten and send again
-    assert _rows(content) == []
+    assert _rows(two_articles) == []
 
 
-def test_a_forged_post_without_the_csrf_token_is_refused(content):
-    client = content.test_client()
+def test_a_forged_post_without_the_csrf_token_is_refused(two_articles):
+    client = two_articles.test_client()
     login(client, "agent")
     response = client.post("/feedback/articles/swipe-cards",
                            data={"version": "1", "kind": "outdated", "comment": "forged"})
     assert response.status_code == 400
-    assert _rows(content) == []
+    assert _rows(two_articles) == []
 
 
-def test_feedback_on_a_missing_article_is_404(content):
-    client = content.test_client()
+def test_feedback_on_a_missing_article_is_404(two_articles):
+    client = two_articles.test_client()
     login(client, "agent")
     token = csrf_token(client.get("/articles/bins"))
     response = client.post("/feedback/articles/nope", data={
@@ -146,27 +134,27 @@ def test_feedback_on_a_missing_article_is_404(content):
 
 def _open_report(app, slug="swipe-cards", text="Wrong price") -> int:
     with app.app_context():
-        sent = services.send_feedback(slug, "outdated", "1", text, _user("agent"))
+        sent = services.send_feedback(slug, "outdated", "1", text, user_named("agent"))
         db.session.commit()
         return sent.feedback.id
 
 
-def test_agents_get_403_on_the_queue_and_on_resolve(content):
-    report = _open_report(content)
-    client = content.test_client()
+def test_agents_get_403_on_the_queue_and_on_resolve(two_articles):
+    report = _open_report(two_articles)
+    client = two_articles.test_client()
     login(client, "agent")
     assert client.get("/feedback/").status_code == 403
     token = csrf_token(client.get("/articles/bins"))
     response = client.post(f"/feedback/{report}/resolve", data={"csrf_token": token})
     assert response.status_code == 403
-    assert _rows(content)[0].resolved_at is None
-    with content.app_context(), pytest.raises(NotAllowed):
-        services.resolve(report, "", _user("agent"))
+    assert _rows(two_articles)[0].resolved_at is None
+    with two_articles.app_context(), pytest.raises(NotAllowed):
+        services.resolve(report, "", user_named("agent"))
 
 
-def test_a_manager_resolves_a_report_and_it_is_audited(content):
-    report = _open_report(content)
-    client = content.test_client()
+def test_a_manager_resolves_a_report_and_it_is_audited(two_articles):
+    report = _open_report(two_articles)
+    client = two_articles.test_client()
     login(client, "manager")
     queue = client.get("/feedback/")
     assert "Open report" in queue.get_data(as_text=True)
@@ -175,39 +163,39 @@ def test_a_manager_resolves_a_report_and_it_is_audited(content):
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)
     assert "Report resolved." in page and "Price corrected in version 2." in page
-    row = _rows(content)[0]
+    row = _rows(two_articles)[0]
     assert row.resolved_at is not None and row.resolution_note == "Price corrected in version 2."
-    with content.app_context():
+    with two_articles.app_context():
         audit = db.session.scalars(db.select(AuditLog).filter_by(action="feedback.resolved")).all()
         assert len(audit) == 1
         assert (audit[0].target_type, audit[0].target_id) == ("article_feedback", str(report))
         assert audit[0].detail["note"] == "Price corrected in version 2."
-        assert audit[0].user_id == _user("manager").id
+        assert audit[0].user_id == user_named("manager").id
     # Resolving it again changes nothing and says so.
     again = client.post(f"/feedback/{report}/resolve", data={
         "csrf_token": csrf_token(queue), "note": "twice"})
     assert again.status_code == 400
     assert "already resolved" in again.get_data(as_text=True)
-    with content.app_context():
+    with two_articles.app_context():
         assert db.session.scalar(db.select(db.func.count(AuditLog.id)).filter_by(
             action="feedback.resolved")) == 1
 
 
-def test_an_overlong_resolve_note_changes_nothing(content):
-    report = _open_report(content)
-    client = content.test_client()
+def test_an_overlong_resolve_note_changes_nothing(two_articles):
+    report = _open_report(two_articles)
+    client = two_articles.test_client()
     login(client, "manager")
     queue = client.get("/feedback/")
     response = client.post(f"/feedback/{report}/resolve", data={
         "csrf_token": csrf_token(queue), "note": "n" * 1001})
     assert response.status_code == 400
     assert "limit is 1,000" in response.get_data(as_text=True)
-    assert _rows(content)[0].resolved_at is None
+    assert _rows(two_articles)[0].resolved_at is None
 
 
-def test_the_queue_puts_open_reports_first_filters_and_pages(content):
-    with content.app_context():
-        agent, manager = _user("agent"), _user("manager")
+def test_the_queue_puts_open_reports_first_filters_and_pages(two_articles):
+    with two_articles.app_context():
+        agent, manager = user_named("agent"), user_named("manager")
         old = services.send_feedback("bins", "outdated", "1", "Old report", agent).feedback
         db.session.flush()
         services.resolve(old.id, "", manager)
@@ -229,7 +217,7 @@ def test_the_queue_puts_open_reports_first_filters_and_pages(content):
             1, 0, 1)
         assert counts["swipe-cards"].open_reports == services.PER_PAGE + 2
         assert services.open_count() == services.PER_PAGE + 2
-    client = content.test_client()
+    client = two_articles.test_client()
     login(client, "manager")
     page = client.get("/feedback/?article=bins&kind=answered").get_data(as_text=True)
     assert "Bin collections" in page and "Swipe cards</a>, version" not in page

@@ -12,6 +12,9 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +36,42 @@ def _get(url: str, token: str) -> tuple[int, dict]:
         return error.code, {}
 
 
+def instance_env(app, base: Path, **settings: str) -> dict:
+    """The environment a CLI or gunicorn process needs to serve ``app``'s instance in
+    ``base`` (its database, index and content folders), plus ``settings``."""
+    return dict(os.environ, KB_ENV="testing", KB_INSTANCE_DIR=str(base),
+                KB_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+                KB_INDEX_DIR=app.config["KB_INDEX_DIR"],
+                KB_ARTICLES_DIR=app.config["KB_ARTICLES_DIR"],
+                KB_SCRIPTS_DIR=app.config["KB_SCRIPTS_DIR"], **settings)
+
+
+@contextmanager
+def gunicorn(env: dict, workers: int = 2) -> Iterator[str]:
+    """Real gunicorn with ``workers`` processes on a free loopback port; yields its base
+    URL once /healthz answers, and stops it afterwards."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=10):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answers (a degraded index is still an answer)
+            except OSError:
+                assert server.poll() is None, "gunicorn exited"
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @pytest.fixture
 def served(tmp_path):
     """Two gunicorn workers on a temporary instance with two articles."""
@@ -42,30 +81,13 @@ def served(tmp_path):
     write_article(articles, "swipe-cards", body="Order a replacement fob.")
     (tmp_path / "scripts").mkdir()
     app = build_app(tmp_path)
-    env = dict(os.environ, KB_ENV="testing", KB_INSTANCE_DIR=str(tmp_path),
-               KB_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               KB_INDEX_DIR=str(tmp_path / "index"), KB_ARTICLES_DIR=str(articles),
-               KB_SCRIPTS_DIR=str(tmp_path / "scripts"))
+    env = instance_env(app, tmp_path)
     runner = app.test_cli_runner()
     assert runner.invoke(args=["import-content"]).exit_code == 0
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     token = runner.invoke(args=["create-token", "agent"]).output.strip()
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if _get(f"{base}/healthz", token)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(env) as base:
         yield base, token, env, articles
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_workers_answer_during_a_publish_and_see_it_within_a_second(served):

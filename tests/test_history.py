@@ -19,7 +19,8 @@ from kb.history.services import (
     unseen_count,
     whats_new,
 )
-from kb.models import Article, ArticleVersion, AuditLog, User, utcnow
+from kb.models import Article, ArticleVersion, AuditLog, utcnow
+from tests.conftest import user_named
 
 ARTICLES = KINDS["articles"]
 
@@ -38,10 +39,6 @@ def fobs(app, make_article, runner):
         result = runner.invoke(args=["import-content"])
         assert result.exit_code == 0, result.output
     return "fobs"
-
-
-def _user(name: str) -> User:
-    return db.session.scalar(db.select(User).filter_by(username=name))
 
 
 def test_history_lists_every_version_newest_first(app, fobs):
@@ -92,7 +89,7 @@ def test_numbers_out_of_range_or_not_numbers_are_not_found(app, fobs):
 
 def test_revert_publishes_the_old_text_as_a_new_version(app, fobs):
     with app.app_context():
-        manager = _user("manager")
+        manager = user_named("manager")
         new = revert(fobs, 1, manager, reason="price rise was withdrawn", material=False)
         db.session.commit()
         article = get_document(ARTICLES, fobs)
@@ -114,7 +111,7 @@ def test_revert_restores_the_old_title_and_quick_answer(app, fobs, make_article,
     make_article("fobs", title="Door fobs", summary="Now fifteen pounds.", body=BODIES[2])
     assert runner.invoke(args=["import-content"]).exit_code == 0
     with app.app_context():
-        revert(fobs, 3, _user("manager"))
+        revert(fobs, 3, user_named("manager"))
         db.session.commit()
         article = get_document(ARTICLES, fobs)
         assert (article.title, article.current_version.title) == ("Fobs", "Fobs")
@@ -124,12 +121,12 @@ def test_revert_restores_the_old_title_and_quick_answer(app, fobs, make_article,
 def test_revert_refuses_agents_and_the_current_version(app, fobs):
     with app.app_context():
         with pytest.raises(NotAllowed):
-            revert(fobs, 1, _user("agent"))
+            revert(fobs, 1, user_named("agent"))
         with pytest.raises(Invalid) as problem:
-            revert(fobs, 3, _user("manager"))
+            revert(fobs, 3, user_named("manager"))
         assert problem.value.field == "number"
         with pytest.raises(Invalid) as problem:
-            revert(fobs, 1, _user("manager"), reason="x" * 401)
+            revert(fobs, 1, user_named("manager"), reason="x" * 401)
         assert problem.value.field == "reason"
         db.session.rollback()
         assert get_document(ARTICLES, fobs).current_version.number == 3
@@ -149,25 +146,25 @@ def test_whats_new_lists_material_changes_of_the_last_30_days(app, fobs, make_ar
     assert runner.invoke(args=["import-content"]).exit_code == 0  # a first version: no change
     with app.app_context():
         _age(fobs, 2, 31)  # too old
-        revert(fobs, 1, _user("manager"), material=False)  # a minor change: not listed
+        revert(fobs, 1, user_named("manager"), material=False)  # a minor change: not listed
         db.session.commit()
         items = whats_new()
         assert [(v.article.slug, v.number) for v in items] == [("fobs", 3)]
-        revert(fobs, 2, _user("manager"), reason="back again")
+        revert(fobs, 2, user_named("manager"), reason="back again")
         db.session.commit()
         assert [(v.article.slug, v.number) for v in whats_new()] == [("fobs", 5), ("fobs", 3)]
 
 
 def test_count_covers_what_the_user_has_not_seen_and_clears_on_a_look(app, fobs):
     with app.app_context():
-        agent = _user("agent")
+        agent = user_named("agent")
         assert unseen_count(agent) == 2  # versions 2 and 3
         assert record_look(agent)
-        assert unseen_count(_user("agent")) == 0
-        revert(fobs, 1, _user("manager"))
+        assert unseen_count(user_named("agent")) == 0
+        revert(fobs, 1, user_named("manager"))
         db.session.commit()
-        assert unseen_count(_user("agent")) == 1
-        assert unseen_count(_user("newstarter")) == 3  # never looked: the whole window
+        assert unseen_count(user_named("agent")) == 1
+        assert unseen_count(user_named("newstarter")) == 3  # never looked: the whole window
         _age(fobs, 2, 40)
         _age(fobs, 3, 40)
-        assert unseen_count(_user("newstarter")) == 1  # older than 30 days is not "new"
+        assert unseen_count(user_named("newstarter")) == 1  # older than 30 days is not "new"

@@ -6,17 +6,14 @@ import pytest
 
 from kb.core.errors import Invalid, NotAllowed
 from kb.extensions import db
-from kb.models import Article, AuditLog, CallScript, Draft, SlugRedirect, User
+from kb.models import Article, AuditLog, CallScript, Draft, SlugRedirect
 from kb.publishing import archive as archiving
 from kb.publishing import services, validation
 from kb.publishing.services import StaleVersion
 from kb.publishing.validation import ScriptProblems
 from kb.search.services import run_search, sync_index
+from tests.conftest import user_named
 from tests.test_callscripts import SCRIPT
-
-
-def _user(name: str) -> User:
-    return db.session.scalar(db.select(User).filter_by(username=name))
 
 
 def fields(**overrides) -> dict:
@@ -39,7 +36,7 @@ def ctx(app, make_user):
 def _publish(user, document=None, markdown="Order a new key from the office.\n", base=0,
              **overrides):
     clean = validation.clean_article_fields(fields(**overrides), document)
-    doc, version = services.publish_change(_user(user), "article", document, clean, markdown,
+    doc, version = services.publish_change(user_named(user), "article", document, clean, markdown,
                                            base, "First version", True)
     db.session.commit()
     return doc, version
@@ -81,22 +78,22 @@ def test_slugs_are_unique_per_kind(ctx):
 
 def test_draft_save_and_discard_is_audited_and_publish_consumes_it(ctx):
     article, _v = _publish("manager")
-    draft = services.save_draft(_user("manager"), "article", article,
+    draft = services.save_draft(user_named("manager"), "article", article,
                                 fields(title="Lost keys (draft)"), "Draft text\n", 1)
     db.session.commit()
     assert services.draft_for("article", article).markdown == "Draft text\n"
     # One open draft per document: saving again updates it.
-    services.save_draft(_user("second"), "article", article, fields(), "Second text\n", 1)
+    services.save_draft(user_named("second"), "article", article, fields(), "Second text\n", 1)
     db.session.commit()
     assert db.session.scalar(db.select(db.func.count(Draft.id))) == 1
-    services.discard_draft(_user("manager"), draft)
+    services.discard_draft(user_named("manager"), draft)
     db.session.commit()
     assert services.draft_for("article", article) is None
     actions = db.session.scalars(db.select(AuditLog.action)).all()
     assert "draft.discarded" in actions and "draft.saved" in actions
-    services.save_draft(_user("manager"), "article", article, fields(), "Again\n", 1)
+    services.save_draft(user_named("manager"), "article", article, fields(), "Again\n", 1)
     clean = validation.clean_article_fields(fields(), article)
-    services.publish_change(_user("manager"), "article", article, clean, "Again\n", 1,
+    services.publish_change(user_named("manager"), "article", article, clean, "Again\n", 1,
                             "Second", False)
     db.session.commit()
     assert services.draft_for("article", article) is None
@@ -107,20 +104,20 @@ def test_conflict_between_two_managers_overwrites_nothing(ctx):
     article, _v = _publish("manager")
     clean = validation.clean_article_fields(fields(), article)
     # Both open version 1; the second manager publishes first.
-    services.publish_change(_user("second"), "article", article, clean, "Their text\n", 1,
+    services.publish_change(user_named("second"), "article", article, clean, "Their text\n", 1,
                             "Theirs", True)
     db.session.commit()
     with pytest.raises(StaleVersion) as caught:
-        services.publish_change(_user("manager"), "article", article, clean, "My text\n", 1,
+        services.publish_change(user_named("manager"), "article", article, clean, "My text\n", 1,
                                 "Mine", True)
     db.session.rollback()
     assert caught.value.base == 1 and caught.value.current == 2
     assert article.current_version.markdown == "Their text\n"
     # Keep editing on top of version 2: their text becomes a draft based on 2.
-    draft = services.rebase(_user("manager"), "article", article, fields(), "My text\n")
+    draft = services.rebase(user_named("manager"), "article", article, fields(), "My text\n")
     db.session.commit()
     assert draft.base_version == 2 and draft.markdown == "My text\n"
-    services.publish_change(_user("manager"), "article", article, clean, "My text\n", 2,
+    services.publish_change(user_named("manager"), "article", article, clean, "My text\n", 2,
                             "Mine, merged", True)
     db.session.commit()
     assert [v.markdown for v in article.versions][1:] == ["Their text\n", "My text\n"]
@@ -133,21 +130,22 @@ def test_approval_author_cannot_approve_and_approver_is_recorded(ctx):
     # Unticking the box in the same change does not escape the approval it needed.
     clean = validation.clean_article_fields(fields(), article)
     with pytest.raises(NotAllowed):  # needs approval: publishing straight away is refused
-        services.publish_change(_user("manager"), "article", article, clean, "New\n", 1,
+        services.publish_change(user_named("manager"), "article", article, clean, "New\n", 1,
                                 "Change", True)
     db.session.rollback()
-    draft = services.submit_for_approval(_user("manager"), "article", article, clean,
+    draft = services.submit_for_approval(user_named("manager"), "article", article, clean,
                                          "New text\n", 1, "Changed the office", True)
     db.session.commit()
     assert services.pending_drafts() == [draft]
     with pytest.raises(NotAllowed):
-        services.approve(_user("manager"), draft)
+        services.approve(user_named("manager"), draft)
     db.session.rollback()
     assert article.current_version.number == 1
-    doc, version = services.approve(_user("second"), draft)
+    doc, version = services.approve(user_named("second"), draft)
     db.session.commit()
     assert version.number == 2 and version.markdown == "New text\n"
-    assert version.author.username == "manager" and version.approved_by_id == _user("second").id
+    assert version.author.username == "manager"
+    assert version.approved_by_id == user_named("second").id
     assert version.change_summary == "Changed the office"
     assert services.draft_for("article", doc) is None
     actions = db.session.scalars(db.select(AuditLog.action)).all()
@@ -156,15 +154,15 @@ def test_approval_author_cannot_approve_and_approver_is_recorded(ctx):
 
 def test_send_back_keeps_the_draft_with_the_comment(ctx):
     article, _v = _publish("manager")
-    archiving.set_category_approval(_user("second"), "Call handling", True)
+    archiving.set_category_approval(user_named("second"), "Call handling", True)
     db.session.commit()
     clean = validation.clean_article_fields(fields(), article)
     assert services.approval_required("article", article, clean)
-    draft = services.submit_for_approval(_user("manager"), "article", article, clean,
+    draft = services.submit_for_approval(user_named("manager"), "article", article, clean,
                                          "New\n", 1, "Change", True)
     with pytest.raises(Invalid):
-        services.send_back(_user("second"), draft, "  ")
-    services.send_back(_user("second"), draft, "Please cite the repairs article.")
+        services.send_back(user_named("second"), draft, "  ")
+    services.send_back(user_named("second"), draft, "Please cite the repairs article.")
     db.session.commit()
     draft = services.draft_for("article", article)
     assert draft.state == "returned" and draft.comment == "Please cite the repairs article."
@@ -175,14 +173,14 @@ def test_send_back_keeps_the_draft_with_the_comment(ctx):
 def test_approval_of_a_stale_change_publishes_nothing(ctx):
     article, _v = _publish("manager")
     clean = validation.clean_article_fields(fields(), article)
-    draft = services.submit_for_approval(_user("manager"), "article", article, clean,
+    draft = services.submit_for_approval(user_named("manager"), "article", article, clean,
                                          "Pending\n", 1, "Pending", True)
     db.session.commit()
-    services.publish_change(_user("second"), "article", article, clean, "Newer\n", 1,
+    services.publish_change(user_named("second"), "article", article, clean, "Newer\n", 1,
                             "Newer", True)
     db.session.commit()
     with pytest.raises(StaleVersion):
-        services.approve(_user("second"), draft)
+        services.approve(user_named("second"), draft)
     db.session.rollback()
     assert article.current_version.markdown == "Newer\n"
 
@@ -191,7 +189,7 @@ def test_renaming_a_slug_keeps_every_old_slug_redirecting(ctx):
     article, _v = _publish("manager")
     for number, slug in enumerate(["keys-lost", "lost-fobs"], start=1):
         clean = validation.clean_article_fields(fields(slug=slug), article)
-        services.publish_change(_user("manager"), "article", article, clean,
+        services.publish_change(user_named("manager"), "article", article, clean,
                                 f"Text {number}\n", number, "Renamed", True)
         db.session.commit()
     redirects = {r.old_slug: r.document_id for r in db.session.scalars(
@@ -205,12 +203,12 @@ def test_renaming_a_slug_keeps_every_old_slug_redirecting(ctx):
 def test_archive_and_restore_leave_and_rejoin_search(ctx):
     article, _v = _publish("manager", markdown="The quokka cupboard holds spare keys.\n")
     sync_index()
-    archiving.archive(_user("manager"), article)
+    archiving.archive(user_named("manager"), article)
     db.session.commit()
     sync_index()
     assert run_search("quokka", user=None).total == 0
     assert article.versions[0].markdown.startswith("The quokka")  # versions stay
-    archiving.restore(_user("manager"), article)
+    archiving.restore(user_named("manager"), article)
     db.session.commit()
     sync_index()
     assert run_search("quokka", user=None).total == 1
@@ -224,7 +222,7 @@ def test_archive_sends_the_signal(ctx):
     article, _v = _publish("manager")
     seen = []
     with document_archived.connected_to(lambda sender, **kw: seen.append(sender.slug)):
-        archiving.archive(_user("manager"), article)
+        archiving.archive(user_named("manager"), article)
     assert seen == ["lost-keys"]
 
 
@@ -237,7 +235,7 @@ def test_scripts_are_checked_as_on_import_with_the_step_and_line(ctx):
     assert any(p.step == "ask" and p.line and "nowhere" in p.message for p in problems)
     good = SCRIPT.format(extra="")
     script, version = services.publish_change(
-        _user("manager"), "script", None, {"slug": "lost-fob"}, good, 0, "New script", True)
+        user_named("manager"), "script", None, {"slug": "lost-fob"}, good, 0, "New script", True)
     db.session.commit()
     assert isinstance(script, CallScript) and version.number == 1
     assert script.current_version.cited_slugs == ["swipe-cards"]
@@ -245,9 +243,9 @@ def test_scripts_are_checked_as_on_import_with_the_step_and_line(ctx):
 
 def test_agents_cannot_use_the_services(ctx):
     with pytest.raises(NotAllowed):
-        services.save_draft(_user("agent"), "article", None, fields(), "x", 0)
+        services.save_draft(user_named("agent"), "article", None, fields(), "x", 0)
     with pytest.raises(NotAllowed):
-        services.publish_change(_user("agent"), "article", None,
+        services.publish_change(user_named("agent"), "article", None,
                                 validation.clean_article_fields(fields()), "x\n", 0, "x", True)
 
 
@@ -255,6 +253,6 @@ def test_the_crisis_and_emergency_articles_cannot_be_archived(ctx):
     for slug in ("crisis-self-harm", "repair-priorities"):
         article, _v = _publish("manager", slug=slug, title=slug)
         with pytest.raises(Invalid) as caught:
-            archiving.archive(_user("manager"), article)
+            archiving.archive(user_named("manager"), article)
         assert "cannot be archived" in caught.value.message
         assert article.archived_at is None

@@ -293,25 +293,9 @@ def test_migration_backfills_the_last_review_from_the_current_version(tmp_path):
 
     url = databases.empty_database(tmp_path)
     databases.migrate(url, "b7d2e9c4a1f6")  # the revision before review cycles
+    databases.insert_old_content(url, {"bins": 1, "draft-only": 0}, user_id=7)
     engine = sa.create_engine(url)
     try:
-        with engine.begin() as connection:
-            connection.execute(sa.text(
-                "INSERT INTO users (id, username, display_name, role, password_hash, active,"
-                " created_at, session_version) VALUES (7, 'mo', 'Mo', 'manager', 'x', true,"
-                " '2026-01-01 00:00:00', 1)"))
-            for ident, slug in ((1, "bins"), (2, "draft-only")):
-                connection.execute(sa.text(
-                    "INSERT INTO articles (id, slug, title, category, tags, summary, owner,"
-                    " requires_signoff, review_cycle_months, created_at, updated_at) VALUES"
-                    f" ({ident}, '{slug}', 'T', 'C', '[]', '', '', false, 12,"
-                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
-            connection.execute(sa.text(
-                "INSERT INTO article_versions (id, article_id, number, title, markdown, sha256,"
-                " author_id, created_at, change_summary, summary, material) VALUES"
-                " (5, 1, 1, 'T', 'x', 'ab', 7, '2026-03-04 10:00:00', '', '', true)"))
-            connection.execute(sa.text("UPDATE articles SET current_version_id = 5"
-                                       " WHERE id = 1"))
         databases.migrate(url)
         with engine.connect() as connection:
             rows = connection.execute(sa.text(

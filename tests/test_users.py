@@ -13,13 +13,9 @@ from kb.core.errors import Invalid, NotAllowed
 from kb.extensions import db
 from kb.models import ApiToken, AuditLog, Team, User
 from kb.users import services
-from tests.conftest import ROOT, build_app, csrf_token, every_stored_value, login
+from tests.conftest import ROOT, build_app, csrf_token, every_stored_value, login, user_named
 
 SECRET_RE = re.compile(r'id="secret" class="secret" type="text" value="([^"]+)"')
-
-
-def _user(name: str) -> User:
-    return db.session.scalar(db.select(User).filter_by(username=name))
 
 
 def _audit(action: str) -> list[AuditLog]:
@@ -47,7 +43,7 @@ def _team_id(name: str) -> int:
 
 def test_admin_creates_a_user_with_a_generated_password_shown_once_and_never_stored(app):
     with app.app_context():
-        admin = _user("admin")
+        admin = user_named("admin")
         user, password = services.create_user(
             admin, username=" Sam.Jones ", display_name="Sam  Jones", role="agent",
             team_id=_team_id("Contact centre"))
@@ -64,7 +60,7 @@ def test_admin_creates_a_user_with_a_generated_password_shown_once_and_never_sto
 
 def test_bad_usernames_names_and_passwords_are_refused_and_nothing_is_created(app):
     with app.app_context():
-        admin, before = _user("admin"), db.session.scalar(db.select(db.func.count(User.id)))
+        admin, before = user_named("admin"), db.session.scalar(db.select(db.func.count(User.id)))
         team = _team_id("Systems")
         cases = [
             (dict(username="agent"), "username"),  # taken
@@ -90,7 +86,7 @@ def test_bad_usernames_names_and_passwords_are_refused_and_nothing_is_created(ap
 
 def test_a_manager_creates_only_agents_and_only_in_their_own_team(app):
     with app.app_context():
-        manager, own = _user("manager"), _team_id("Contact centre")
+        manager, own = user_named("manager"), _team_id("Contact centre")
         base = dict(username="new.agent", display_name="New Agent", password="long enough")
         for role in ("manager", "admin"):
             with pytest.raises(Invalid, match=f"cannot give the {role} role"):
@@ -110,15 +106,15 @@ def test_who_manages_whom(app, make_user):
     make_user("boss", "admin", team="Contact centre")
     make_user("elsewhere", "agent", team="Repairs")
     with app.app_context():
-        manager, admin = _user("manager"), _user("admin")
-        agent, other_team, peer, boss = (_user(n) for n in ("agent", "elsewhere", "peer",
+        manager, admin = user_named("manager"), user_named("admin")
+        agent, other_team, peer, boss = (user_named(n) for n in ("agent", "elsewhere", "peer",
                                                               "boss"))
         assert services.can_manage(manager, agent)
         assert not services.can_manage(manager, other_team)  # another team
         assert not services.can_manage(manager, peer)  # same rank
         assert not services.can_manage(manager, boss)  # higher rank
         assert not services.can_manage(manager, manager)  # nobody manages themself here
-        assert not services.can_manage(agent, _user("newstarter"))
+        assert not services.can_manage(agent, user_named("newstarter"))
         assert all(services.can_manage(admin, u) for u in (agent, other_team, peer, boss))
         assert not services.can_manage(admin, admin)
         with pytest.raises(NotAllowed):
@@ -128,30 +124,30 @@ def test_who_manages_whom(app, make_user):
         with pytest.raises(NotAllowed):
             services.reset_password(manager, boss.id, "long enough")
         db.session.rollback()
-        assert _user("peer").role == "manager" and _user("elsewhere").active
+        assert user_named("peer").role == "manager" and user_named("elsewhere").active
 
 
 def test_a_manager_cannot_promote_their_agents(app):
     with app.app_context():
-        manager, agent = _user("manager"), _user("agent")
+        manager, agent = user_named("manager"), user_named("agent")
         for role in ("manager", "admin"):
             with pytest.raises(Invalid, match="cannot give"):
                 services.update_user(manager, agent.id, role=role, team_id=agent.team_id)
         with pytest.raises(Invalid):  # nor move them out of the team they manage
             services.update_user(manager, agent.id, role="agent", team_id=_team_id("Systems"))
         db.session.rollback()
-        assert _user("agent").role == "agent"
-        assert _user("agent").team.name == "Contact centre"
+        assert user_named("agent").role == "agent"
+        assert user_named("agent").team.name == "Contact centre"
 
 
 def test_admin_changes_role_and_team_and_both_are_audited(app):
     with app.app_context():
-        admin, agent = _user("admin"), _user("agent")
+        admin, agent = user_named("admin"), user_named("agent")
         changed = services.update_user(admin, agent.id, role="manager",
                                        team_id=_team_id("Systems"))
         db.session.commit()
         assert changed == ["role", "team"]
-        assert (_user("agent").role, _user("agent").team.name) == ("manager", "Systems")
+        assert (user_named("agent").role, user_named("agent").team.name) == ("manager", "Systems")
         assert _audit("user.role_changed")[0].detail == {"before": "agent", "after": "manager"}
         assert _audit("user.team_changed")[0].detail == {"before": "Contact centre",
                                                          "after": "Systems"}
@@ -164,7 +160,7 @@ def test_two_admins_demoting_each_other_leave_one_admin(app, make_user):
     committed, so the site is never left without an admin."""
     make_user("admin2", "admin", team="Systems")
     with app.app_context():
-        first, second = _user("admin"), _user("admin2")
+        first, second = user_named("admin"), user_named("admin2")
         assert first.role == second.role == "admin"
         # Another request (admin2's) demotes admin and commits, while this one still
         # holds admin's row as it was.
@@ -184,7 +180,7 @@ def test_the_last_admin_cannot_be_deactivated_from_the_command_line(app, runner)
     result = runner.invoke(args=["deactivate-user", "admin"])
     assert result.exit_code != 0 and "last active admin" in result.output
     with app.app_context():
-        assert _user("admin").active
+        assert user_named("admin").active
     assert runner.invoke(args=["deactivate-user", "agent"]).exit_code == 0
     with app.app_context():
         (row,) = _audit("user.deactivated")
@@ -193,14 +189,14 @@ def test_the_last_admin_cannot_be_deactivated_from_the_command_line(app, runner)
 
 def test_teams_have_unique_names_ignoring_case_and_only_admins_add_them(app):
     with app.app_context():
-        admin = _user("admin")
+        admin = user_named("admin")
         team = services.create_team(admin, "  Repairs   line ")
         db.session.commit()
         assert team.name == "Repairs line"
         with pytest.raises(Invalid, match="already a team"):
             services.create_team(admin, "repairs LINE")
         with pytest.raises(NotAllowed):
-            services.create_team(_user("manager"), "Lettings")
+            services.create_team(user_named("manager"), "Lettings")
         assert [row.target for row in _audit("team.created")] == ["Repairs line"]
 
 
@@ -232,7 +228,7 @@ def test_the_migration_turns_free_text_teams_into_team_rows(tmp_path):
 def test_agents_get_403_on_every_users_page(app):
     agent = _signed_in(app, "agent")
     with app.app_context():
-        ids = {n: _user(n).id for n in ("agent", "manager", "newstarter")}
+        ids = {n: user_named(n).id for n in ("agent", "manager", "newstarter")}
     for url in ("/users/", "/users/new", f"/users/{ids['newstarter']}", "/users/teams",
                 f"/users/{ids['manager']}/tokens", f"/users/{ids['agent']}"):
         assert agent.get(url).status_code == 403, url
@@ -242,17 +238,18 @@ def test_agents_get_403_on_every_users_page(app):
         assert agent.post(url, data={"csrf_token": token, "username": "x",
                                      "display_name": "x", "name": "x"}).status_code == 403
     with app.app_context():
-        assert _user("newstarter").active and _user("x") is None
+        assert user_named("newstarter").active and user_named("x") is None
 
 
 def test_managers_see_only_their_team_and_admins_see_everyone(app, make_user):
-    make_user("elsewhere", "agent", team="Repairs", display_name="Erin Elsewhere")
+    make_user("olu", display_name="Olu Other", team="Repairs")  # an agent in another team
     manager, admin = _signed_in(app, "manager"), _signed_in(app, "admin")
     page = manager.get("/users/").get_data(as_text=True)
-    assert "Alex Agent" in page and "Erin Elsewhere" not in page and "Ash Admin" not in page
+    assert "Alex Agent" in page and "Nina Newstarter" in page  # the manager's team
+    assert "Olu Other" not in page and "Ash Admin" not in page
     assert manager.get("/users/teams").status_code == 403
     page = admin.get("/users/").get_data(as_text=True)
-    assert all(name in page for name in ("Alex Agent", "Erin Elsewhere", "Morgan Manager"))
+    assert all(name in page for name in ("Alex Agent", "Olu Other", "Morgan Manager"))
 
 
 def test_an_admin_creates_a_user_who_can_then_sign_in(app):
@@ -281,13 +278,13 @@ def test_bad_input_on_the_create_form_says_why_and_creates_nothing(app):
                      team="0", password="long enough")
     assert response.status_code == 400
     with app.app_context():
-        assert _user("sam") is None and not _audit("user.created")
+        assert user_named("sam") is None and not _audit("user.created")
 
 
 def test_a_forged_post_without_the_csrf_token_changes_nothing(app):
     admin = _signed_in(app, "admin")
     with app.app_context():
-        agent_id = _user("agent").id
+        agent_id = user_named("agent").id
     for url, data in ((f"/users/{agent_id}/deactivate", {}),
                       (f"/users/{agent_id}", {"role": "admin", "team": "0"}),
                       (f"/users/{agent_id}/password", {"password": "forged password"}),
@@ -295,9 +292,9 @@ def test_a_forged_post_without_the_csrf_token_changes_nothing(app):
                                       "role": "admin", "team": "0"})):
         assert admin.post(url, data=data).status_code == 400, url
     with app.app_context():
-        agent = _user("agent")
+        agent = user_named("agent")
         assert agent.active and agent.role == "agent" and agent.check_password("demo")
-        assert _user("forged") is None
+        assert user_named("forged") is None
         assert not db.session.scalars(db.select(AuditLog).where(
             AuditLog.action.like("user.%"))).all()
 
@@ -306,7 +303,7 @@ def test_deactivation_signs_the_user_out_on_their_next_request(app):
     agent, admin = _signed_in(app, "agent"), _signed_in(app, "admin")
     assert agent.get("/articles/").status_code == 200
     with app.app_context():
-        agent_id = _user("agent").id
+        agent_id = user_named("agent").id
     response = _post(admin, f"/users/{agent_id}/deactivate", f"/users/{agent_id}")
     assert response.status_code == 302
     assert "deactivated and signed out" in admin.get(f"/users/{agent_id}").get_data(as_text=True)
@@ -325,19 +322,19 @@ def test_deactivation_signs_the_user_out_on_their_next_request(app):
 def test_nobody_deactivates_themself(app):
     admin = _signed_in(app, "admin")
     with app.app_context():
-        admin_id = _user("admin").id
+        admin_id = user_named("admin").id
     assert admin.get(f"/users/{admin_id}").status_code == 403
     token = csrf_token(admin.get("/users/"))
     response = admin.post(f"/users/{admin_id}/deactivate", data={"csrf_token": token})
     assert response.status_code == 403
     with app.app_context():
-        assert _user("admin").active
+        assert user_named("admin").active
 
 
 def test_reset_password_ends_sessions_and_the_password_is_never_logged(app):
     agent, manager = _signed_in(app, "agent"), _signed_in(app, "manager")
     with app.app_context():
-        agent_id = _user("agent").id
+        agent_id = user_named("agent").id
     response = _post(manager, f"/users/{agent_id}/password", f"/users/{agent_id}",
                      password="a new password")
     assert response.status_code == 302
@@ -358,11 +355,11 @@ def test_reset_password_ends_sessions_and_the_password_is_never_logged(app):
 def test_the_edit_form_refuses_a_role_the_manager_cannot_give(app):
     manager = _signed_in(app, "manager")
     with app.app_context():
-        agent_id, team = _user("agent").id, _team_id("Contact centre")
+        agent_id, team = user_named("agent").id, _team_id("Contact centre")
     response = _post(manager, f"/users/{agent_id}", role="admin", team=str(team))
     assert response.status_code == 400
     with app.app_context():
-        assert _user("agent").role == "agent" and not _audit("user.role_changed")
+        assert user_named("agent").role == "agent" and not _audit("user.role_changed")
 
 
 # --- API tokens ----------------------------------------------------------------------
@@ -371,7 +368,7 @@ def test_the_edit_form_refuses_a_role_the_manager_cannot_give(app):
 def test_a_user_creates_lists_and_revokes_their_own_token(app):
     agent = _signed_in(app, "agent")
     with app.app_context():
-        agent_id = _user("agent").id
+        agent_id = user_named("agent").id
     url = f"/users/{agent_id}/tokens"
     response = _post(agent, url, name="CRM widget")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
@@ -396,11 +393,11 @@ def test_a_user_creates_lists_and_revokes_their_own_token(app):
 
 
 def test_managers_and_admins_manage_tokens_of_users_they_manage_only(app, make_user):
-    make_user("elsewhere", "agent", team="Repairs")
+    other_id = make_user("olu", display_name="Olu Other", team="Repairs")  # another team
     manager, admin = _signed_in(app, "manager"), _signed_in(app, "admin")
     with app.app_context():
-        agent_id, other_id, admin_id = (_user(n).id for n in ("agent", "elsewhere", "admin"))
-        _, row = services.create_token(_user("agent"), agent_id, "Sync script")
+        agent_id, admin_id = (user_named(n).id for n in ("agent", "admin"))
+        _, row = services.create_token(user_named("agent"), agent_id, "Sync script")
         db.session.commit()
         token_id = row.id
     assert manager.get(f"/users/{other_id}/tokens").status_code == 403
@@ -412,21 +409,21 @@ def test_managers_and_admins_manage_tokens_of_users_they_manage_only(app, make_u
     with app.app_context():
         assert db.session.get(ApiToken, token_id).revoked
         (row,) = _audit("token.revoked")
-        assert row.user_id == _user("manager").id
+        assert row.user_id == user_named("manager").id
 
 
 def test_a_token_needs_a_name_and_a_deactivated_user_gets_none(app):
     agent = _signed_in(app, "agent")
     with app.app_context():
-        agent_id = _user("agent").id
+        agent_id = user_named("agent").id
     response = _post(agent, f"/users/{agent_id}/tokens", name="   ")
     assert response.status_code == 400 and "Say what the token is for" in response.get_data(
         as_text=True)
     with app.app_context():
-        services.set_active(_user("admin"), agent_id, False)
+        services.set_active(user_named("admin"), agent_id, False)
         db.session.commit()
         with pytest.raises(Invalid, match="deactivated"):
-            services.create_token(_user("admin"), agent_id, "Too late")
+            services.create_token(user_named("admin"), agent_id, "Too late")
         assert not db.session.scalars(db.select(ApiToken)).all()
 
 
@@ -438,13 +435,13 @@ def test_no_route_deletes_a_user(app):
 
 def test_a_deactivated_users_token_is_refused(app):
     with app.app_context():
-        agent = _user("agent")
+        agent = user_named("agent")
         token, _row = services.create_token(agent, agent.id, "Sync script")
         db.session.commit()
     api, bearer = app.test_client(), {"Authorization": f"Bearer {token}"}
     assert api.get("/api/standards", headers=bearer).status_code == 200
     with app.app_context():
-        services.set_active(_user("admin"), _user("agent").id, False)
+        services.set_active(user_named("admin"), user_named("agent").id, False)
         db.session.commit()
     assert api.get("/api/standards", headers=bearer).status_code == 401
 
