@@ -203,7 +203,8 @@ def test_dashboard_page_shows_states_as_words_bars_and_a_legend(scene):
     assert 'href="/signoffs/register.csv"' in body
     with scene.app_context():
         agent_id = user("agent").id
-    assert f'href="/signoffs/people/{agent_id}#doc-' in body
+    assert f'<a href="/signoffs/people/{agent_id}">Alex Agent</a>' in body
+    assert "#doc-" not in body  # one link per person, not one per cell
     # The manager's own team by default, "all" on request.
     assert "Ash Admin" not in body
     assert 'selected>Contact centre (your team)' in body
