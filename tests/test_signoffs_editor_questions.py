@@ -285,3 +285,20 @@ def test_the_api_refuses_bad_questions_or_team_and_changes_nothing(standard, cli
     assert response.status_code == 400
     assert response.get_json()["field"] == field and message in response.get_json()["error"]
     assert _article(standard) == before
+
+
+# ----- the sign page -------------------------------------------------------------------
+
+
+def test_the_sign_page_loads_the_quiz_script_only_for_questions(standard, client, manager):
+    agent = standard.test_client()
+    assert login(agent, "agent").status_code == 302
+    page = agent.get("/signoffs/articles/greeting/sign").get_data(as_text=True)
+    assert '<script src="/static/js/signoff-quiz.js" defer></script>' in page
+    assert "data-signoff-quiz" in page and "data-sign-section" in page
+    # Without the script the fields are not hidden: nothing in the page hides them.
+    assert "data-sign-section hidden" not in page
+    assert _edit(manager, signoff_questions="").status_code == 302
+    page = agent.get("/signoffs/articles/greeting/sign").get_data(as_text=True)
+    assert "signoff-quiz.js" not in page and "data-signoff-quiz" not in page
+    assert "Sign version 1" in page
