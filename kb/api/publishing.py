@@ -19,6 +19,9 @@ from kb.publishing import services, validation
 from kb.publishing.services import StaleVersion
 from kb.search.services import IndexUnavailable, sync_index
 
+# Fields a PUT that leaves them out keeps as they are. signoff_role, signoff_window_days,
+# signoff_team_id (null: every team) and questions (the front matter's list, null: none)
+# are kept too when left out: validation.clean_signoff_fields falls back to the article.
 EDITABLE = ("title", "slug", "category", "tags", "summary", "owner", "review_cycle_months",
             "requires_signoff", "requires_approval")
 

@@ -172,28 +172,68 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
 def parse_questions(value: object) -> tuple[list[dict], str | None]:
     """Comprehension questions from front matter, tidied: a list of {question, choices,
     answer} with the answer one of the choices; returns (questions, problem or None)."""
+    try:
+        return clean_questions(value), None
+    except QuestionsInvalid as error:
+        if error.answer:
+            return [], f"question {error.question!r}: the answer must be one of its choices"
+        usage = ("questions must be a list of {question, choices, answer}, the answer one "
+                 f"of 2 to {MAX_CHOICES} choices (at most {MAX_QUESTIONS} questions)")
+        return [], f"{usage}: {error.reason}"
+
+
+class QuestionsInvalid(ValueError):
+    """Comprehension questions that break the rule; ``reason`` says how in plain words."""
+
+    def __init__(self, reason: str, question: str = "", *, answer: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.question = question
+        self.answer = answer  # the only problem is an answer that is not a choice
+
+
+def clean_questions(value: object) -> list[dict]:
+    """The one rule for comprehension questions (front matter, editor and API alike): at
+    most MAX_QUESTIONS, each with text, 2 to MAX_CHOICES different choices and the answer
+    one of them. Returns them tidied; raises QuestionsInvalid naming the question."""
     if value is None:
-        return [], None
-    usage = ("questions must be a list of {question, choices, answer}, the answer one of "
-             f"2 to {MAX_CHOICES} choices (at most {MAX_QUESTIONS} questions)")
-    if not isinstance(value, list) or len(value) > MAX_QUESTIONS:
-        return [], usage
+        return []
+    if not isinstance(value, list):
+        raise QuestionsInvalid("the questions must be a list")
+    if len(value) > MAX_QUESTIONS:
+        raise QuestionsInvalid(f"there are {len(value)} questions; the most is "
+                               f"{MAX_QUESTIONS}")
     questions = []
-    for item in value:
+    for number, item in enumerate(value, start=1):
         if not isinstance(item, dict) or set(item) != {"question", "choices", "answer"}:
-            return [], usage
+            raise QuestionsInvalid(f"question {number} must have exactly a question, its "
+                                   "choices and the answer")
         question, choices, answer = item["question"], item["choices"], item["answer"]
-        if (not isinstance(question, str) or not question.strip() or len(question) > 500
-                or not isinstance(choices, list) or not 2 <= len(choices) <= MAX_CHOICES
-                or not all(isinstance(c, str | int) and str(c).strip() for c in choices)):
-            return [], usage
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionsInvalid(f"question {number} has no text")
+        if len(question) > 500:
+            raise QuestionsInvalid(f"question {number} is {len(question)} characters; the "
+                                   "most is 500", question)
+        question = " ".join(question.split())
+        if not isinstance(choices, list) or not 2 <= len(choices) <= MAX_CHOICES:
+            count = len(choices) if isinstance(choices, list) else 0
+            raise QuestionsInvalid(f"question {number} (“{question}”) has {count} "
+                                   f"choice{'' if count == 1 else 's'}; give 2 to "
+                                   f"{MAX_CHOICES}", question)
+        if not all(isinstance(c, str | int) and str(c).strip()
+                   for c in choices):
+            raise QuestionsInvalid(f"question {number} (“{question}”) has an empty choice",
+                                   question)
         choices = [" ".join(str(c).split())[:200] for c in choices]
+        if len(set(choices)) != len(choices):
+            raise QuestionsInvalid(f"question {number} (“{question}”) lists the same choice "
+                                   "twice", question)
         answer = " ".join(str(answer).split())
-        if answer not in choices or len(set(choices)) != len(choices):
-            return [], f"question {question.strip()!r}: the answer must be one of its choices"
-        questions.append({"question": " ".join(question.split()), "choices": choices,
-                          "answer": answer})
-    return questions, None
+        if answer not in choices:
+            raise QuestionsInvalid(f"question {number} (“{question}”): the answer must be "
+                                   "one of its choices", question, answer=True)
+        questions.append({"question": question, "choices": choices, "answer": answer})
+    return questions
 
 
 def _text(path: Path, meta: dict, key: str, *, required: bool) -> str:

@@ -30,11 +30,15 @@ class ArticleForm(ChangeFields, FlaskForm):
     review_cycle_months = StringField("Review cycle (months)", default="12")
     requires_signoff = BooleanField(
         "Requires sign-off: agents sign to confirm they have read each version")
-    # Who signs and how long they have (kb/signoffs); a team is set in the database.
+    # Who signs and how long they have (kb/signoffs). The team list is filled in by the
+    # view; a team gone since the page loaded is refused with a message, not a 400.
     signoff_role = SelectField("Who signs", choices=[
         SelectChoice("agent", "Agents"), SelectChoice("manager", "Managers"),
         SelectChoice("admin", "Admins"), SelectChoice("all", "Everyone")], default="agent")
+    signoff_team_id = SelectField("Team that signs", choices=[SelectChoice("", "Every team")],
+                                  default="", validate_choice=False)
     signoff_window_days = StringField("Days to sign each material change", default="14")
+    signoff_questions = TextAreaField("Comprehension questions (optional)")
 
 
 class ScriptForm(ChangeFields, FlaskForm):
@@ -46,7 +50,8 @@ class ScriptForm(ChangeFields, FlaskForm):
 
 ARTICLE_META = ("title", "slug", "category", "tags", "summary", "owner",
                 "review_cycle_months", "requires_signoff", "signoff_role",
-                "signoff_window_days", "requires_approval")
+                "signoff_team_id", "signoff_window_days", "signoff_questions",
+                "requires_approval")
 SCRIPT_META = ("slug", "requires_approval")
 
 

@@ -19,6 +19,7 @@ from kb.models import (
     CategorySetting,
     Draft,
     SlugRedirect,
+    Team,
     User,
     utcnow,
 )
@@ -218,13 +219,10 @@ def publish_change(user: User, kind: str, document, fields: dict, markdown: str,
             owner=fields["owner"], review_cycle_months=fields["review_cycle_months"],
             requires_signoff=fields["requires_signoff"],
         )
+        is_new = document is None
         document, _created = save_version(document, parsed, author=author,
                                           change_summary=change_summary, material=material)
-        # Sign-off settings live on the document, not in its versions (older drafts may
-        # lack them: then they stay as they are).
-        for name in ("signoff_role", "signoff_window_days"):
-            if fields.get(name) is not None:
-                setattr(document, name, fields[name])
+        _apply_signoff_settings(user, document, fields, audited=not is_new)
     else:
         parsed = check_script(markdown, slug)
         parsed.change_summary = change_summary
@@ -242,6 +240,35 @@ def publish_change(user: User, kind: str, document, fields: dict, markdown: str,
         db.session.delete(draft)
     db.session.flush()
     return document, version
+
+
+SIGNOFF_SETTINGS = ("signoff_role", "signoff_team_id", "signoff_window_days",
+                    "signoff_questions")
+
+
+def _apply_signoff_settings(user: User, article: Article, fields: dict, *,
+                            audited: bool) -> None:
+    """Set who signs, the days and the questions (they live on the document, not in its
+    versions); a change is audited as "article.metadata", with or without a new version."""
+    # Older drafts and API calls may lack a setting: then it stays as it is. A team or
+    # questions given as None/[] mean "every team" and "no questions".
+    for name in ("signoff_role", "signoff_window_days"):
+        if fields.get(name) is not None:
+            setattr(article, name, fields[name])
+    if "signoff_team_id" in fields:
+        article.signoff_team_id = fields["signoff_team_id"]
+    if "signoff_questions" in fields:
+        article.signoff_questions = fields["signoff_questions"] or None
+    changes = audit.changed_fields(article, SIGNOFF_SETTINGS)
+    if audited and changes["after"] | changes["before"]:
+        article.updated_at = utcnow()
+        audit.record(user, "article.metadata", article, changes)
+
+
+def team_choices() -> list[tuple[str, str]]:
+    """("", "Every team") then (id, name) of each team, for the editor's team choice."""
+    teams = db.session.execute(db.select(Team.id, Team.name).order_by(Team.name))
+    return [("", "Every team")] + [(str(i), name) for i, name in teams]
 
 
 def submit_for_approval(user: User, kind: str, document, fields: dict, markdown: str,

@@ -17,7 +17,8 @@ from kb.content.loader import (
 )
 from kb.core.errors import Invalid, NotFound
 from kb.extensions import db
-from kb.models import Article, CallScript
+from kb.models import Article, CallScript, Team
+from kb.publishing import questions
 
 MODELS: dict[str, type] = {"article": Article, "script": CallScript}
 NOUNS = {"article": "article", "script": "call script"}
@@ -153,8 +154,9 @@ SIGNOFF_ROLES = ("agent", "manager", "admin", "all")
 
 
 def clean_signoff_fields(data: Mapping, document=None) -> dict:
-    """Who signs and the days they have; a missing value keeps the document's (so an API
-    change that does not mention them leaves them be). Raises Invalid."""
+    """Who signs (role and team), the days they have and the comprehension questions; a
+    missing value keeps the document's (so an API change that does not mention them leaves
+    them be): team and questions are then left out of the answer. Raises Invalid."""
     saved = document is not None and document.id is not None
     role = data.get("signoff_role")
     if role is None or role == "":
@@ -170,7 +172,31 @@ def clean_signoff_fields(data: Mapping, document=None) -> dict:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
         raise Invalid("signoff_window_days", "The days to sign must be a whole number from "
                                              "1 to 365.")
-    return {"signoff_role": role, "signoff_window_days": days}
+    cleaned = {"signoff_role": role, "signoff_window_days": days}
+    if "signoff_team_id" in data:
+        cleaned["signoff_team_id"] = clean_team(data["signoff_team_id"])
+    # The editor sends its text form as signoff_questions; the API may send the front
+    # matter's "questions" list (or null for none).
+    for key in ("signoff_questions", "questions"):
+        if key in data:
+            cleaned["signoff_questions"] = questions.clean(data[key])
+    return cleaned
+
+
+def clean_team(value: object) -> int | None:
+    """The team that signs: None (every team) or the id of a team that exists."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("signoff_team_id", "The team that signs must be a team's id, or "
+                                         "empty (null) for every team.")
+    if db.session.get(Team, value) is None:
+        raise Invalid("signoff_team_id", "That team does not exist (it may have been "
+                                         "removed): choose a team from the list, or every "
+                                         "team.")
+    return value
 
 
 def clean_change(change_summary: object, material: object) -> tuple[str, bool]:

@@ -11,7 +11,7 @@ from kb.core.errors import Invalid, NotAllowed, NotFound
 from kb.core.permissions import role_required
 from kb.extensions import db
 from kb.publishing import archive as archiving
-from kb.publishing import bp, services, validation
+from kb.publishing import bp, questions, services, validation
 from kb.publishing.forms import (
     ARTICLE_META,
     SCRIPT_META,
@@ -61,8 +61,12 @@ def edit(kinds: str, slug: str):
 
 
 def _form(kind: str):
-    """The editor form for a kind of document."""
-    return ArticleForm() if kind == "article" else ScriptForm()
+    """The editor form for a kind of document (an article's with the teams to choose)."""
+    if kind != "article":
+        return ScriptForm()
+    form = ArticleForm()
+    form.signoff_team_id.choices = services.team_choices()
+    return form
 
 
 def _meta(kind: str) -> tuple[str, ...]:
@@ -72,15 +76,24 @@ def _meta(kind: str) -> tuple[str, ...]:
 
 def _raw_fields(kind: str, form) -> dict:
     """The front-matter fields as typed (kept in a draft before they are valid)."""
-    return {name: getattr(form, name).data for name in _meta(kind)}
+    raw = {name: getattr(form, name).data for name in _meta(kind)}
+    # A post without the team or the questions (an older page) leaves them as they are.
+    for name in ("signoff_team_id", "signoff_questions"):
+        if name in raw and name not in request.form:
+            del raw[name]
+    return raw
 
 
 def _fill(kind: str, form, document, draft) -> None:
     """Put the draft, or else the current version, into an empty form."""
     if draft is not None:
+        if kind == "article" and document is not None:
+            _fill_signoff(form, document)  # an older draft may not carry them
         for name in _meta(kind):
             if name in draft.fields:
                 getattr(form, name).data = draft.fields[name]
+        if kind == "article":
+            _text_signoff(form)
         form.markdown.data = draft.markdown
         form.base_version.data = str(draft.base_version)
         form.change_summary.data = draft.change_summary
@@ -95,9 +108,25 @@ def _fill(kind: str, form, document, draft) -> None:
         for name in ("title", "category", "summary", "owner", "review_cycle_months",
                      "requires_signoff", "signoff_role", "signoff_window_days"):
             getattr(form, name).data = getattr(document, name)
-        form.signoff_role.data = document.signoff_role or "all"
-        form.signoff_window_days.data = str(document.signoff_window_days)
+        _fill_signoff(form, document)
         form.tags.data = ", ".join(document.tags or [])
+
+
+def _fill_signoff(form, document) -> None:
+    """Put the article's sign-off settings (role, team, days, questions) into the form."""
+    form.signoff_role.data = document.signoff_role or "all"
+    form.signoff_team_id.data = str(document.signoff_team_id or "")
+    form.signoff_window_days.data = str(document.signoff_window_days)
+    form.signoff_questions.data = questions.to_text(document.signoff_questions)
+
+
+def _text_signoff(form) -> None:
+    """A submitted draft keeps the team and questions checked (an id, a list): show them
+    as the form's text."""
+    if isinstance(form.signoff_questions.data, list):
+        form.signoff_questions.data = questions.to_text(form.signoff_questions.data)
+    team = form.signoff_team_id.data
+    form.signoff_team_id.data = "" if team is None else str(team)
 
 
 def _fill_from_version(kind: str, form, document, draft, raw: str) -> None:
@@ -264,7 +293,7 @@ def _render_editor(kind: str, form, document, draft, *, preview=None, problems=N
         "publishing/editor.html", kind=kind, noun=validation.NOUNS[kind], form=form,
         document=document, draft=draft, preview=preview, problems=problems or [],
         needs_approval=needs_approval, choices=services.article_choices(),
-        action_form=ActionForm(),
+        action_form=ActionForm(), refused=status == 400 and not problems,
     ), status
 
 
