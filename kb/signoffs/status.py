@@ -145,10 +145,3 @@ def for_user(user, now: datetime | None = None) -> list[Status]:
     order = {"overdue": 0, "outdated": 1, "missing": 1, "current": 2}
     return sorted(statuses, key=lambda s: (order[s.state], s.due or datetime.max,
                                            s.document.title))
-
-
-def outstanding_counts(user, now: datetime | None = None) -> tuple[int, int]:
-    """(outstanding, of which overdue) for the banner: two small queries."""
-    statuses = for_user(user, now)
-    return (sum(s.outstanding for s in statuses),
-            sum(s.state == "overdue" for s in statuses))
