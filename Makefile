@@ -42,7 +42,7 @@ run: setup
 # process id on PostgreSQL), its own browser and live server, and tests take free ports.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(BIN)/ruff check kb tests bench config.py wsgi.py
+	$(BIN)/ruff check kb tests bench config.py wsgi.py gunicorn.conf.py
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --db=postgresql
@@ -54,7 +54,7 @@ load: $(VENV)/.installed
 	$(BIN)/python bench/load.py
 
 lint: $(VENV)/.installed
-	$(BIN)/python -m ruff check kb tests bench config.py wsgi.py
+	$(BIN)/python -m ruff check kb tests bench config.py wsgi.py gunicorn.conf.py
 	$(BIN)/lint-imports
 
 clean:
