@@ -338,23 +338,6 @@ class CrisisIncidentReview(db.Model):
     reviewer: Mapped[User] = relationship()
 
 
-class ResponseStandard(db.Model):
-    """How soon a reply or repair is due, e.g. 'email: three working days'."""
-
-    __tablename__ = "response_standards"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(60), unique=True)
-    label: Mapped[str] = mapped_column(String(200))
-    channel: Mapped[str] = mapped_column(String(60))
-    # One of kb.tools.duedates.arithmetic.RULE_KINDS, with ``amount`` where it needs one.
-    rule: Mapped[str] = mapped_column(String(40))
-    amount: Mapped[int] = mapped_column(default=0)
-    position: Mapped[int] = mapped_column(default=0)
-    active: Mapped[bool] = mapped_column(default=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 # ----- history (versions, diffs, what's new) -----------------------------------------
 # The header's "What's new" count runs on every page: it filters article versions by
 # created_at, so that column is indexed (the table only grows).

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from kb.core import audit, signals
 from kb.core.errors import Invalid, NotAllowed, NotFound, Stale
 from kb.extensions import db
-from kb.models import ApiToken, AuditLog, Helpline, ResponseStandard, SearchVocabulary
+from kb.models import ApiToken, AuditLog, Helpline, SearchVocabulary
+from kb.tools.duedates.models import ResponseStandard
 from tests import databases
 from tests.conftest import login, user_named
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kb.extensions import db
-from kb.models import AuditLog, ResponseStandard
+from kb.models import AuditLog
+from kb.tools.duedates.models import ResponseStandard
 from tests.conftest import csrf_token, login
 
 

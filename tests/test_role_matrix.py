@@ -198,11 +198,11 @@ def matrix_app(tmp_path_factory):
         CrisisIncident,
         Draft,
         Helpline,
-        ResponseStandard,
         User,
         utcnow,
     )
     from kb.search.services import sync_index
+    from kb.tools.duedates.models import ResponseStandard
     from kb.tools.duedates.services import seed_standards
 
     base = tmp_path_factory.mktemp("matrix")

@@ -1,9 +1,10 @@
-"""Response standards as data: seeding, listing, editing (audited), and due dates."""
+"""Response standards as data: sets, seeding, listing, editing (audited), and due dates."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -14,32 +15,73 @@ from kb.core.clock import local_datetime
 from kb.core.errors import NotFound
 from kb.core.permissions import require
 from kb.extensions import db
-from kb.models import ResponseStandard, User, utcnow
+from kb.models import User, utcnow
 from kb.tools.duedates.arithmetic import (
+    EVENTS,
     KEY_MAX,
+    REGION_CODES,
     RULES_WITH_AMOUNT,
     DueDate,
     DueDateError,
     Rule,
+    Step,
     WorkingCalendar,
-    due_date,
+    chain_inputs,
+    due_chain,
+    parse_moment,
+    region_name,
+    validate_chain,
     validate_rule,
 )
+from kb.tools.duedates.models import POLICY_SET, ResponseStandard, StandardSet
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "data" / "response_standards.yml"
 KEY_RE = re.compile(rf"^[a-z0-9][a-z0-9-]{{0,{KEY_MAX - 1}}}$")
+# The columns a standard's data (seed file, pack, form) may set, besides its set.
+STANDARD_FIELDS = ("key", "label", "channel", "rule", "amount", "counts_from", "event",
+                   "extension_days", "extension_note", "promise", "citation")
 
 
 class UnknownStandard(NotFound):
-    """No active standard has this key."""
+    """No active standard in a set in force has this key."""
 
 
-def calendar() -> WorkingCalendar:
-    """The working calendar from the app's settings."""
+@dataclass(frozen=True)
+class Chain:
+    """The due dates for one standard, with every step it counts from."""
+
+    standard_set: StandardSet
+    calendar: WorkingCalendar
+    steps: list[Step]
+    inputs: list[str]  # the EVENTS names this chain takes recorded dates for
+
+    @property
+    def result(self) -> DueDate:
+        return self.steps[-1].result
+
+
+def calendar(region: str | None = None) -> WorkingCalendar:
+    """The working calendar: ``region``'s bank holidays (default: the KB_HOLIDAY_REGION
+    setting) within the centre's time zone and working hours."""
     config = current_app.config
     return WorkingCalendar(
-        config["KB_HOLIDAY_REGION"], config["TIMEZONE"], config["KB_WORKING_HOURS"]
+        region or config["KB_HOLIDAY_REGION"], config["TIMEZONE"], config["KB_WORKING_HOURS"]
     )
+
+
+def set_calendar(standard_set: StandardSet) -> WorkingCalendar:
+    return calendar(standard_set.region)
+
+
+def policy_set() -> StandardSet:
+    """The set of our own policy (made by the migration; made again if someone removed it)."""
+    found = db.session.scalar(db.select(StandardSet).filter_by(key=POLICY_SET))
+    if found is None:
+        found = StandardSet(key=POLICY_SET, label="Our policy", in_force=True, position=0,
+                            source="Customer contact management policy")
+        db.session.add(found)
+        db.session.flush()
+    return found
 
 
 def seed_standards() -> int:
@@ -47,10 +89,10 @@ def seed_standards() -> int:
     if db.session.scalar(db.select(db.func.count(ResponseStandard.id))):
         return 0
     rows = yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
+    home = policy_set()
     for position, row in enumerate(rows):
-        db.session.add(ResponseStandard(position=position, amount=row.get("amount", 0),
-                                        **{k: row[k] for k in ("key", "label", "channel",
-                                                               "rule")}))
+        db.session.add(ResponseStandard(standard_set=home, position=position,
+                                        **standard_values(row)))
     db.session.flush()
     audit.record(None, "standard.seed", ("response_standard", ""),
                  {"count": len(rows), "keys": [row["key"] for row in rows]},
@@ -58,29 +100,85 @@ def seed_standards() -> int:
     return len(rows)  # the caller commits
 
 
+def standard_values(row: dict) -> dict:
+    """A standard's columns from a row of the seed file or a pack, with defaults."""
+    values = {field: row.get(field) for field in STANDARD_FIELDS}
+    values["amount"] = int(values["amount"] or 0)
+    values["extension_days"] = int(values["extension_days"] or 0)
+    values["counts_from"] = values["counts_from"] or "received"
+    for field in ("event", "extension_note", "promise", "citation"):
+        values[field] = str(values[field] or "").strip()
+    return values
+
+
+def list_sets(in_force_only: bool = False) -> list[StandardSet]:
+    query = db.select(StandardSet).order_by(StandardSet.position, StandardSet.id)
+    if in_force_only:
+        query = query.filter_by(in_force=True)
+    return db.session.scalars(query).all()
+
+
 def list_standards(include_inactive: bool = False) -> list[ResponseStandard]:
-    """Standards in display order (``flask import-content`` seeds the shipped ones)."""
-    query = db.select(ResponseStandard).order_by(ResponseStandard.position, ResponseStandard.id)
+    """Standards in display order: set by set. Without ``include_inactive``, only the
+    active standards of the sets in force (what the calculator offers)."""
+    query = (db.select(ResponseStandard).join(ResponseStandard.standard_set)
+             .order_by(StandardSet.position, StandardSet.id, ResponseStandard.position,
+                       ResponseStandard.id))
     if not include_inactive:
-        query = query.filter_by(active=True)
+        query = query.where(ResponseStandard.active.is_(True), StandardSet.in_force.is_(True))
     return db.session.scalars(query).all()
 
 
 def as_rule(standard: ResponseStandard) -> Rule:
-    return Rule(standard.key, standard.label, standard.channel, standard.rule, standard.amount)
+    return Rule(standard.key, standard.label, standard.channel, standard.rule, standard.amount,
+                counts_from=standard.counts_from or "received", event=standard.event or "",
+                extension_days=standard.extension_days or 0,
+                extension_note=standard.extension_note or "", promise=standard.promise or "",
+                citation=standard.citation or "")
+
+
+def rules_of(standard_set: StandardSet) -> dict[str, Rule]:
+    """Every standard of a set as Rules by key (inactive ones too: a chain may pass
+    through a step the calculator does not offer on its own)."""
+    return {s.key: as_rule(s) for s in standard_set.standards}
+
+
+def get_standard(key: str) -> ResponseStandard:
+    """The active standard with this key in a set in force; raises UnknownStandard."""
+    standard = db.session.scalar(
+        db.select(ResponseStandard).join(ResponseStandard.standard_set)
+        .where(ResponseStandard.key == key, ResponseStandard.active.is_(True),
+               StandardSet.in_force.is_(True)))
+    if standard is None:
+        raise UnknownStandard(key)
+    return standard
 
 
 def get_rule(key: str) -> Rule:
-    """The active standard with this key as a Rule; raises UnknownStandard."""
-    standard = db.session.scalar(db.select(ResponseStandard).filter_by(key=key, active=True))
-    if standard is None:
-        raise UnknownStandard(key)
-    return as_rule(standard)
+    return as_rule(get_standard(key))
 
 
 def compute(key: str, received: datetime | None = None) -> DueDate:
-    """The due date for standard ``key`` for a request received at ``received`` (or now)."""
-    return due_date(get_rule(key), received or local_datetime(), calendar())
+    """The due date for standard ``key`` counting from ``received`` (or now), with the
+    steps before it assumed to take their full time."""
+    return compute_chain(key, now=received).result
+
+
+def compute_chain(key: str, events: dict[str, datetime] | None = None,
+                  now: datetime | None = None) -> Chain:
+    """Every step up to standard ``key``: recorded dates in ``events`` (by EVENTS name)
+    are used where given, and each other step counts from the last day of the one
+    before; the first event, when not recorded, happened at ``now`` (default: now)."""
+    standard = get_standard(key)
+    standard_set = standard.standard_set
+    rules = rules_of(standard_set)
+    unknown = set(events or {}) - set(EVENTS)
+    if unknown:
+        raise DueDateError(f"Unknown event {sorted(unknown)[0]!r}; events are: "
+                           f"{', '.join(EVENTS)}.")
+    work = set_calendar(standard_set)
+    steps = due_chain(rules, key, events or {}, work, now or local_datetime())
+    return Chain(standard_set, work, steps, chain_inputs(rules, key))
 
 
 def missing_amount(rule: str, amount: int) -> str | None:
@@ -93,38 +191,112 @@ def missing_amount(rule: str, amount: int) -> str | None:
 def save_standard(
     standard: ResponseStandard | None,
     *,
-    key: str,
-    label: str,
-    channel: str,
-    rule: str,
-    amount: int,
-    active: bool,
     user: User,
+    standard_set: StandardSet | None = None,
+    active: bool = True,
+    **fields,
 ) -> ResponseStandard:
     """Create or change a standard, recording before and after in the audit log (managers
-    only; raises NotAllowed)."""
+    only; raises NotAllowed). ``fields`` are STANDARD_FIELDS; the standard stays in its
+    set unless ``standard_set`` moves it (new standards go into our policy by default).
+    Raises DueDateError for a standard that cannot be used. The caller commits."""
     require(user, "manager", "Only managers can change the response standards.")
-    validate_rule(rule, amount)
+    values = standard_values({**(({f: getattr(standard, f) for f in STANDARD_FIELDS})
+                                  if standard else {}), **fields})
+    key = values["key"] or ""
+    validate_rule(values["rule"], values["amount"])
     if not KEY_RE.match(key):
         raise DueDateError("Key must be lower-case letters, digits and hyphens.")
     clash = db.session.scalar(db.select(ResponseStandard).filter_by(key=key))
     if clash is not None and clash is not standard:
         raise DueDateError(f"Another standard already uses the key {key!r}.")
-    before = _snapshot(standard) if standard else None
+    target = standard_set or (standard.standard_set if standard else policy_set())
+    before = snapshot(standard) if standard else None
+    if values["rule"] not in RULES_WITH_AMOUNT:
+        values["amount"] = 0
+    rules = {k: r for k, r in rules_of(target).items()
+             if standard is None or k != standard.key}
+    rules[key] = Rule(**{f: values[f] for f in ("key", "label", "channel", "rule", "amount",
+                                                 "counts_from", "event", "extension_days",
+                                                 "extension_note", "promise")})
+    validate_chain(rules)
     if standard is None:
         position = db.session.scalar(db.select(db.func.max(ResponseStandard.position)))
         standard = ResponseStandard(position=(position or 0) + 1)
         db.session.add(standard)
-    standard.key, standard.label, standard.channel = key, label.strip(), channel.strip()
-    standard.rule, standard.active = rule, active
-    standard.amount = amount if rule in ("working_days", "calendar_hours") else 0
-    standard.updated_at = utcnow()
+    for field, value in values.items():
+        setattr(standard, field, value.strip() if isinstance(value, str) else value)
+    standard.standard_set, standard.active, standard.updated_at = target, active, utcnow()
     db.session.flush()
     audit.record(user, "standard.create" if before is None else "standard.update", standard,
-                 {"before": before, "after": _snapshot(standard)})
-    return standard  # the caller commits
+                 {"before": before, "after": snapshot(standard)})
+    return standard
 
 
-def _snapshot(standard: ResponseStandard) -> dict:
-    return {k: getattr(standard, k) for k in ("key", "label", "channel", "rule", "amount",
-                                              "active")}
+def save_set(standard_set: StandardSet, *, user: User, label: str, region: str | None,
+             in_force: bool) -> StandardSet:
+    """Rename a set, choose its bank holidays, or put it in or out of force (managers
+    only; audited). At least one set stays in force. The caller commits."""
+    require(user, "manager", "Only managers can change the response standards.")
+    label = label.strip()
+    if not label or len(label) > 120:
+        raise DueDateError("Give the set a name of up to 120 characters.")
+    if region and region not in REGION_CODES:
+        raise DueDateError("Choose England and Wales, Scotland or Northern Ireland.")
+    same = db.session.scalar(db.select(StandardSet).where(
+        db.func.lower(StandardSet.label) == label.lower(), StandardSet.id != standard_set.id))
+    if same is not None:
+        raise DueDateError(f"Another set is already called “{label}”: give each a "
+                           "different name, so agents can tell them apart.")
+    if not in_force and standard_set.in_force and not any(
+            s.in_force for s in list_sets() if s.id != standard_set.id):
+        raise DueDateError("At least one set of standards must stay in force; put another "
+                           "in force first.")
+    before = set_snapshot(standard_set)
+    standard_set.label, standard_set.region = label, region or None
+    standard_set.in_force, standard_set.updated_at = in_force, utcnow()
+    db.session.flush()
+    after = set_snapshot(standard_set)
+    if after != before:
+        audit.record(user, "standard_set.update", ("standard_set", standard_set.key),
+                     {"before": before, "after": after}, label=standard_set.label)
+    return standard_set
+
+
+def set_region_name(standard_set: StandardSet) -> str:
+    """The set's bank holidays in words (the installation's when the set has none)."""
+    return region_name(standard_set.region or current_app.config["KB_HOLIDAY_REGION"])
+
+
+def in_force_summary() -> list[StandardSet]:
+    """The sets in force, for pages that say which standards apply."""
+    return list_sets(in_force_only=True)
+
+
+def snapshot(standard: ResponseStandard) -> dict:
+    data = {k: getattr(standard, k) for k in (*STANDARD_FIELDS, "active")}
+    data["set"] = standard.standard_set.key if standard.standard_set else None
+    return data
+
+
+def set_snapshot(standard_set: StandardSet) -> dict:
+    return {"label": standard_set.label, "region": standard_set.region,
+            "in_force": standard_set.in_force}
+
+
+def parse_event_dates(values) -> dict[str, datetime]:
+    """The recorded dates among ``values`` (a mapping of EVENTS names to text, such as
+    request.args); empty ones are left out. Raises DueDateError naming the wrong one."""
+    events = {}
+    for name, label in EVENTS.items():
+        text = (values.get(name) or "").strip()
+        if text:
+            try:
+                events[name] = parse_moment(text)
+            except DueDateError as error:
+                raise DueDateError(f"{label}: {error}") from None
+    return events
+
+
+def today() -> date:
+    return local_datetime().date()

@@ -8,10 +8,10 @@ from flask_login import current_user
 from kb.core.clock import local_datetime
 from kb.core.permissions import role_required
 from kb.extensions import db
-from kb.models import ResponseStandard
 from kb.tools import bp
 from kb.tools.duedates.arithmetic import DueDateError, format_due, parse_moment
 from kb.tools.duedates.forms import StandardForm
+from kb.tools.duedates.models import ResponseStandard
 from kb.tools.duedates.services import (
     UnknownStandard,
     compute,
