@@ -97,7 +97,9 @@ def test_the_standards_page_shows_every_set_with_its_facts(pack_app, client):
     assert "2 March 2026" in code
     assert "The stage 2 figure could not be confirmed" in code
     assert "Counts from: the end of “Acknowledge a test complaint”" in code
-    assert "Up to 10 working days: With a good reason" in code
+    assert "Up to 10 working days<br><span class=\"meta\">When: With a good reason" in code
+    assert "Within 10 working days" in code and "the deadline for test-ack" not in code
+    assert "Doing it records: the acknowledgement" in code
     assert "flask --app kb load-standards NAME" in page
 
 
@@ -304,3 +306,20 @@ def test_extension_days_out_of_range_are_refused_beside_the_field(pack_app, clie
     assert 'id="extension_days-error"' in text
     with pack_app.app_context():
         assert not db.session.scalar(db.select(ResponseStandard).filter_by(key="test-stage-2"))
+
+
+def test_the_standards_page_says_which_shipped_packs_are_loaded(pack_app, client, tmp_path,
+                                                                 monkeypatch):
+    from kb.tools.duedates import packs
+
+    shipped = tmp_path / "shipped"
+    for name, text in (("test-code", PACK), ("other-code", PACK.replace("test-", "other-")),
+                       ("broken", "standards: nope\n")):
+        (shipped / name).mkdir(parents=True)
+        (shipped / name / "pack.yml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(packs, "PACKS_DIR", shipped)
+    login(client, "manager")
+    page = _text(client.get("/tools/due-date/standards"))
+    assert "<code>test-code</code> (loaded as “Test complaint code”)" in page
+    assert "<code>other-code</code> (not loaded)" in page
+    assert "<code>broken</code> (cannot be read:" in page

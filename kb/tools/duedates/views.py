@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -10,11 +12,12 @@ from kb.core.permissions import role_required
 from kb.extensions import db
 from kb.tools import bp
 from kb.tools.duedates.arithmetic import DueDateError, format_due, parse_moment
-from kb.tools.duedates.forms import START_WORDS, StandardForm, StandardSetForm
+from kb.tools.duedates.forms import EVENT_CHOICES, START_WORDS, StandardForm, StandardSetForm
 from kb.tools.duedates.models import POLICY_SET, ResponseStandard, StandardSet
 from kb.tools.duedates.packs import PackError, available_packs, find_pack, read_pack
 from kb.tools.duedates.services import (
     UnknownStandard,
+    as_rule,
     compute,
     list_sets,
     list_standards,
@@ -56,8 +59,12 @@ def due_date():
 def standards():
     """Every set of standards, in force or not, for managers to check and change."""
     sets = list_sets()
+    # The time allowed on its own: the table says what each counts from beside it.
+    allowed = {s.id: replace(as_rule(s), counts_from="received").describe()
+               for standard_set in sets for s in standard_set.standards}
     return render_template("tools/standards.html", sets=sets, packs=shipped_packs(sets),
-                           region_name=set_region_name, start_words=START_WORDS)
+                           allowed=allowed, region_name=set_region_name,
+                           start_words=START_WORDS, event_words=EVENT_CHOICES)
 
 
 def shipped_packs(sets: list[StandardSet]) -> list[dict]:
