@@ -73,6 +73,7 @@ EXPECTED: dict[str, Expect] = {
     "tools.due_date": E("agent"),
     "tools.standards": E("manager"),
     "tools.edit_standard": E("manager"),
+    "tools.edit_set": E("manager"),
     # crisis
     "crisis.protocol": E("agent"),
     "crisis.new_incident": E("agent"),
@@ -202,7 +203,7 @@ def matrix_app(tmp_path_factory):
         utcnow,
     )
     from kb.search.services import sync_index
-    from kb.tools.duedates.models import ResponseStandard
+    from kb.tools.duedates.models import ResponseStandard, StandardSet
     from kb.tools.duedates.services import seed_standards
 
     base = tmp_path_factory.mktemp("matrix")
@@ -256,6 +257,7 @@ def matrix_app(tmp_path_factory):
                 "helpline_id": db.session.scalars(db.select(Helpline.id)).first(),
                 "standard_id": db.session.scalars(db.select(ResponseStandard.id)).first(),
                 "standard_key": db.session.scalars(db.select(ResponseStandard.key)).first(),
+                "set_id": db.session.scalars(db.select(StandardSet.id)).first(),
                 "incident_id": incident.id,
                 "user_id": users["agent"].id,
                 "token_id": tokens["agent"][1].id,

@@ -220,6 +220,15 @@ def save_standard(
                                                  "counts_from", "event", "extension_days",
                                                  "extension_note", "promise")})
     validate_chain(rules)
+    if standard is not None and target is not standard.standard_set:
+        # The set it leaves must still make sense without it.
+        after = [s for s in standard.standard_set.standards
+                 if s is not standard and s.counts_from == standard.key]
+        if after:
+            raise DueDateError(
+                f"“{after[0].label}” counts from the end of this standard in "
+                f"“{standard.standard_set.label}”, so it cannot move to another set; change "
+                "that standard first.")
     if standard is None:
         position = db.session.scalar(db.select(db.func.max(ResponseStandard.position)))
         standard = ResponseStandard(position=(position or 0) + 1)
