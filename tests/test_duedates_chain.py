@@ -99,3 +99,14 @@ def test_loops_and_unknown_starts_are_refused(app):
             save_standard(get_standard("code-ack"), user=manager, counts_from="code-reply")
         with pytest.raises(DueDateError, match="nowhere"):
             save_standard(get_standard("code-ack"), user=manager, counts_from="nowhere")
+
+
+def test_a_chained_standard_says_what_it_counts_from_in_words(app):
+    with app.app_context():
+        _two_step_set(user_named("manager"))
+        from kb.tools.duedates.services import get_rule
+
+        assert get_rule("code-reply").describe() == (
+            "within 10 working days of the acknowledgement")
+        assert get_rule("complaint-stage-2").describe() == (
+            "within 20 working days of the request to escalate")

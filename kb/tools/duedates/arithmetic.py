@@ -70,6 +70,8 @@ class Rule:
     extension_note: str = ""  # when an extension is allowed
     promise: str = ""  # what we will do, read to the caller: "reply to your complaint"
     citation: str = ""  # where the figure comes from
+    # For a standard counting from another: that step in words ("the acknowledgement").
+    after: str = ""
 
     def describe(self) -> str:
         """The rule in words, e.g. 'within 3 working days'."""
@@ -83,14 +85,11 @@ class Rule:
             text = "by the end of the following working day"
         return text if self.counts_from == "received" else f"{text} of {self.start_words()}"
 
-    def start_words(self, rules: dict[str, Rule] | None = None) -> str:
-        """What the count starts from, in words: 'the acknowledgement', 'receipt'."""
+    def start_words(self) -> str:
+        """What the count starts from, in words: 'receipt', 'the acknowledgement'."""
         if self.counts_from in EVENTS:
             return EVENT_WORDS[self.counts_from]
-        before = (rules or {}).get(self.counts_from)
-        if before is not None and before.event:
-            return EVENT_WORDS[before.event]
-        return f"the deadline for {self.counts_from}"
+        return self.after or f"the deadline for {self.counts_from}"
 
 
 EVENT_WORDS = {

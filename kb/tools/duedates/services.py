@@ -17,6 +17,7 @@ from kb.core.permissions import require
 from kb.extensions import db
 from kb.models import User, utcnow
 from kb.tools.duedates.arithmetic import (
+    EVENT_WORDS,
     EVENTS,
     KEY_MAX,
     REGION_CODES,
@@ -130,7 +131,27 @@ def list_standards(include_inactive: bool = False) -> list[ResponseStandard]:
 
 
 def as_rule(standard: ResponseStandard) -> Rule:
-    return Rule(standard.key, standard.label, standard.channel, standard.rule, standard.amount,
+    return Rule(after=_after_words(standard), **_rule_fields(standard))
+
+
+def _after_words(standard: ResponseStandard) -> str:
+    """The step a chained standard counts from, in words: the event it records ("the
+    acknowledgement"), or the end of its deadline."""
+    if standard.counts_from in EVENTS or standard.standard_set is None:
+        return ""
+    before = next((s for s in standard.standard_set.standards
+                   if s.key == standard.counts_from), None)
+    if before is None:
+        return ""
+    if before.event:
+        return EVENT_WORDS[before.event]
+    return f"the deadline to {before.promise}" if before.promise else (
+        f"the deadline for “{before.label}”")
+
+
+def _rule_fields(standard: ResponseStandard) -> dict:
+    return dict(key=standard.key, label=standard.label, channel=standard.channel,
+                rule=standard.rule, amount=standard.amount,
                 counts_from=standard.counts_from or "received", event=standard.event or "",
                 extension_days=standard.extension_days or 0,
                 extension_note=standard.extension_note or "", promise=standard.promise or "",
