@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
         seed_demo,
         verify_signoffs,
         send_reminders,
+        load_standards,
     ):
         app.cli.add_command(command)
 
@@ -305,3 +306,110 @@ def seed_demo() -> None:
     if enrol_demo_starter() is not None:  # so the new starter's home shows a checklist
         db.session.commit()
         click.echo("newstarter is enrolled on the default induction programme from today.")
+
+
+@click.command("load-standards")
+@with_appcontext
+@click.argument("pack", required=False)
+@click.option("--list", "show_list", is_flag=True,
+              help="List the shipped packs, and whether each is loaded and in force.")
+def load_standards(pack: str | None, show_list: bool) -> None:
+    """Load or refresh the regulatory standards pack PACK (a shipped pack's name, or a
+    folder holding a pack.yml) with its articles. A new set arrives out of force."""
+    from kb.articles.services import import_articles
+    from kb.tools.duedates.packs import PackError, load_pack
+
+    _require_schema()
+    if show_list:
+        _list_packs()
+        return
+    if not pack:
+        raise click.UsageError("Name a pack to load, or use --list to see the shipped packs.")
+    try:
+        report = load_pack(pack)
+        # Imported from the pack's folder (its Markdown lives in articles/), so each
+        # article's stored path names its pack, "awaabs-law/articles/damp-and-mould.md",
+        # rather than passing for a file of the shipped articles/ folder.
+        articles = None
+        if report.articles_dir:
+            clash = _article_taken(report.articles_dir.parent)
+            if clash:
+                raise PackError(clash)
+            articles = import_articles(report.articles_dir.parent)
+        if articles is not None and articles.errors:
+            raise PackError(f"article not loaded: {articles.errors[0]}")
+    except PackError as error:
+        db.session.rollback()  # nothing of a refused pack is kept
+        raise click.ClickException(" ".join(str(error).split())) from None
+    chosen = report.standard_set
+    db.session.commit()
+    index_error = _sync_index() if articles is not None else None
+    state = ("created" if report.created_set
+             else "unchanged" if report.unchanged else "updated")
+    click.echo(f"{chosen.label}: {state}; standards {len(report.added)} added, "
+               f"{len(report.changed)} changed, {len(report.retired)} retired.")
+    for label, keys in (("added", report.added), ("changed", report.changed),
+                        ("retired", report.retired)):
+        if keys:
+            click.echo(f"  {label}: {', '.join(keys)}")
+    if articles is not None:
+        click.echo(f"Articles: {len(articles.created)} new, {len(articles.updated)} updated, "
+                   f"{len(articles.unchanged)} unchanged "
+                   f"({', '.join(articles.created + articles.updated + articles.unchanged)}).")
+        for warning in articles.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    checked = chosen.checked_on
+    click.echo(f"Figures checked against their source on {checked.day} {checked:%B %Y}.")
+    if chosen.in_force:
+        click.echo("This set is in force: the calculator offers its standards.")
+    else:
+        click.echo("This set is NOT in force: a manager puts it in force on the standards "
+                   "page (/tools/due-date/standards).")
+    if index_error is not None:
+        click.echo(f"error: search index not updated: {index_error}.", err=True)
+        sys.exit(1)
+
+
+def _article_taken(folder: Path) -> str | None:
+    """Why an article of the pack in ``folder`` would overwrite an article that is not the
+    pack's own (shipped, or written on the site), or None: a pack never replaces them."""
+    from kb.content.loader import ContentError, article_files, parse_article
+    from kb.models import Article
+
+    for path in article_files(folder):
+        try:
+            parsed = parse_article(path, root=folder.parent)
+        except ContentError:
+            continue  # the import reports it
+        existing = db.session.scalar(db.select(Article).filter_by(slug=parsed.slug))
+        if existing is not None and not (existing.source_path or "").startswith(
+                f"{folder.name}/"):
+            return (f"{path.name}: the slug {parsed.slug!r} is already used by the article "
+                    f"“{existing.title}”, which is not this pack's; give the pack's "
+                    "article another slug.")
+    return None
+
+
+def _list_packs() -> None:
+    """Each shipped pack: its name, label, and whether it is loaded and in force."""
+    from kb.tools.duedates.models import StandardSet
+    from kb.tools.duedates.packs import PACKS_DIR, PackError, available_packs, read_pack
+
+    names = available_packs()
+    if not names:
+        click.echo("No packs are shipped.")
+    for name in names:
+        try:
+            data = read_pack(PACKS_DIR / name)
+        except PackError as error:
+            click.echo(f"{name}: cannot be read: {' '.join(str(error).split())}")
+            continue
+        loaded = db.session.scalar(db.select(StandardSet).filter_by(key=data["key"]))
+        if loaded is None:
+            state = "not loaded"
+        else:
+            state = (f"loaded as “{loaded.label}”, "
+                     f"{'in force' if loaded.in_force else 'not in force'}")
+        checked = data["checked_on"]
+        click.echo(f"{name}: {data['label']} (checked {checked.day} {checked:%B %Y}); "
+                   f"{state}.")

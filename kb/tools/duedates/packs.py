@@ -27,10 +27,16 @@ from kb.tools.duedates.arithmetic import (
     validate_rule,
 )
 from kb.tools.duedates.models import ResponseStandard, StandardSet
-from kb.tools.duedates.services import KEY_RE, snapshot, standard_values
+from kb.tools.duedates.services import KEY_RE, STANDARD_FIELDS, snapshot, standard_values
 
 PACKS_DIR = Path(__file__).resolve().parents[2] / "data" / "packs"
 REQUIRED = ("key", "label", "source", "checked_on", "standards")
+OPTIONAL = ("region", "source_url", "notes")
+# The longest each text may be: the columns' sizes (PostgreSQL enforces them). A set's
+# label leaves room for the " (pack)" added when another set already has the name.
+MAX_SET_LABEL, MAX_SOURCE_URL = 110, 500
+MAX_CHARS = {"label": 200, "channel": 60, "extension_note": 300, "promise": 200,
+             "citation": 300}
 
 
 class PackError(DueDateError):
@@ -72,14 +78,25 @@ def read_pack(folder: Path) -> dict:
     """The pack's data, checked; raises PackError naming what is wrong."""
     try:
         data = yaml.safe_load((folder / "pack.yml").read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise PackError(f"{folder / 'pack.yml'} is not readable YAML: {error}") from None
+    except UnicodeDecodeError:
+        raise PackError(f"{folder / 'pack.yml'} is not UTF-8 text.") from None
+    except yaml.YAMLError as error:
+        raise PackError(f"{folder / 'pack.yml'} is not readable YAML: "
+                        f"{_yaml_problem(error)}.") from None
     if not isinstance(data, dict):
         raise PackError(f"{folder / 'pack.yml'} must be a mapping with "
                         f"{', '.join(REQUIRED)}.")
     missing = [k for k in REQUIRED if not data.get(k)]
     if missing:
         raise PackError(f"{folder / 'pack.yml'} is missing {', '.join(missing)}.")
+    unknown = sorted(set(map(str, data)) - {*REQUIRED, *OPTIONAL})
+    if unknown:
+        raise PackError(f"{folder / 'pack.yml'} has unknown field(s) {', '.join(unknown)}; "
+                        f"a pack has {', '.join((*REQUIRED, *OPTIONAL))}.")
+    if len(str(data["label"]).strip()) > MAX_SET_LABEL:
+        raise PackError(f"The pack's label must be at most {MAX_SET_LABEL} characters.")
+    if len(str(data.get("source_url") or "").strip()) > MAX_SOURCE_URL:
+        raise PackError(f"source_url must be at most {MAX_SOURCE_URL} characters.")
     if not KEY_RE.match(str(data["key"])):
         raise PackError("The pack's key must be lower-case letters, digits and hyphens.")
     if not isinstance(data["checked_on"], date):
@@ -91,7 +108,15 @@ def read_pack(folder: Path) -> dict:
         raise PackError("standards must be a list of mappings.")
     rules = {}
     for row in rows:
-        values = standard_values(row)
+        unknown = sorted(set(map(str, row)) - set(STANDARD_FIELDS))
+        if unknown:
+            raise PackError(f"{row.get('key')}: unknown field(s) {', '.join(unknown)}; a "
+                            f"standard has {', '.join(STANDARD_FIELDS)}.")
+        try:
+            values = standard_values(row)
+        except (TypeError, ValueError):
+            raise PackError(f"{row.get('key')}: amount and extension_days must be whole "
+                            "numbers.") from None
         if not KEY_RE.match(str(values["key"] or "")):
             raise PackError(f"Standard key {values['key']!r} must be lower-case letters, "
                             "digits and hyphens.")
@@ -100,16 +125,30 @@ def read_pack(folder: Path) -> dict:
                             "a citation of where its figure comes from.")
         if values["key"] in rules:
             raise PackError(f"{values['key']} appears twice in the pack.")
+        for name, limit in MAX_CHARS.items():
+            if len(str(values[name] or "")) > limit:
+                raise PackError(f"{values['key']}: {name} must be at most {limit} "
+                                "characters.")
         rules[values["key"]] = Rule(**{k: values[k] for k in (
             "key", "label", "channel", "rule", "amount", "counts_from", "event",
             "extension_days", "extension_note", "promise")})
-    try:
-        for rule in rules.values():
+    for rule in rules.values():
+        try:
             validate_rule(rule.rule, rule.amount)
+        except DueDateError as error:
+            raise PackError(f"{rule.key}: {error}") from None
+    try:
         validate_chain(rules)
     except DueDateError as error:
         raise PackError(str(error)) from None
     return data
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error in one line: 'mapping values are not allowed here (line 3)'."""
+    problem = getattr(error, "problem", None) or "it cannot be parsed"
+    mark = getattr(error, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1})" if mark is not None else problem
 
 
 def pack_digest(folder: Path) -> str:
