@@ -71,8 +71,9 @@ class Rule:
     promise: str = ""  # what we will do, read to the caller: "reply to your complaint"
     citation: str = ""  # where the figure comes from
 
-    def describe(self) -> str:
-        """The rule in words, e.g. 'within 3 working days'."""
+    def describe(self, rules: dict[str, Rule] | None = None) -> str:
+        """The rule in words, e.g. 'within 3 working days'; with the set's ``rules``, a
+        step counting from another names that one's event ('of the acknowledgement')."""
         if self.rule == WORKING_DAYS:
             text = f"within {self.amount} working day{'s' if self.amount != 1 else ''}"
         elif self.rule == CALENDAR_HOURS:
@@ -81,7 +82,7 @@ class Rule:
             text = "the same working day"
         else:
             text = "by the end of the following working day"
-        return text if self.counts_from == "received" else f"{text} of {self.start_words()}"
+        return text if self.counts_from == "received" else f"{text} of {self.start_words(rules)}"
 
     def start_words(self, rules: dict[str, Rule] | None = None) -> str:
         """What the count starts from, in words: 'the acknowledgement', 'receipt'."""
