@@ -73,8 +73,9 @@ class Rule:
     # For a standard counting from another: that step in words ("the acknowledgement").
     after: str = ""
 
-    def describe(self) -> str:
-        """The rule in words, e.g. 'within 3 working days'."""
+    def describe(self, rules: dict[str, Rule] | None = None) -> str:
+        """The rule in words, e.g. 'within 3 working days'; with the set's ``rules``, a
+        step counting from another names that one's event ('of the acknowledgement')."""
         if self.rule == WORKING_DAYS:
             text = f"within {self.amount} working day{'s' if self.amount != 1 else ''}"
         elif self.rule == CALENDAR_HOURS:
@@ -83,13 +84,18 @@ class Rule:
             text = "the same working day"
         else:
             text = "by the end of the following working day"
-        return text if self.counts_from == "received" else f"{text} of {self.start_words()}"
+        return text if self.counts_from == "received" else f"{text} of {self.start_words(rules)}"
 
-    def start_words(self) -> str:
+    def start_words(self, rules: dict[str, Rule] | None = None) -> str:
         """What the count starts from, in words: 'receipt', 'the acknowledgement'."""
         if self.counts_from in EVENTS:
             return EVENT_WORDS[self.counts_from]
-        return self.after or f"the deadline for {self.counts_from}"
+        if self.after:
+            return self.after
+        before = (rules or {}).get(self.counts_from)
+        if before is not None and before.event:
+            return EVENT_WORDS[before.event]
+        return f"the deadline for {self.counts_from}"
 
 
 EVENT_WORDS = {

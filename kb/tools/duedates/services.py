@@ -28,9 +28,12 @@ from kb.tools.duedates.arithmetic import (
     Step,
     WorkingCalendar,
     chain_inputs,
+    chain_of,
     due_chain,
+    extension_sentence,
     parse_moment,
     region_name,
+    sentence,
     validate_chain,
     validate_rule,
 )
@@ -330,3 +333,83 @@ def parse_event_dates(values) -> dict[str, datetime]:
 
 def today() -> date:
     return local_datetime().date()
+
+
+# --- The calculator's questions and answers (shared by the page and the API) ---------------
+
+DATE_TEXT_MAX = 64  # longer than any time we accept, short enough to refuse junk quickly
+REASON_MAX = 300
+
+
+@dataclass(frozen=True)
+class ChainForm:
+    """What the calculator asks for a standard: the chain's first event (the ``from``
+    field), then each event recorded along the way, its own last step's included."""
+
+    fields: list[str]  # EVENTS names; fields[0] is the first event
+    extension: bool  # some step of the chain allows an extension
+
+    @property
+    def first(self) -> str:
+        return self.fields[0]
+
+
+def chain_form(standard: ResponseStandard, rules: dict[str, Rule] | None = None) -> ChainForm:
+    """The dates the calculator asks for ``standard`` (``rules``: its set's, if known)."""
+    chain = chain_of(rules or rules_of(standard.standard_set), standard.key)
+    return ChainForm([chain[0].counts_from] + [rule.event for rule in chain if rule.event],
+                     any(rule.extension_days for rule in chain))
+
+
+def read_chain_dates(form: ChainForm, values) -> dict[str, datetime]:
+    """The recorded dates the calculator was given (``values``: request.args): ``from``
+    is the chain's first event (also accepted by its name); only the chain's own events
+    are read. Raises DueDateError naming the event whose date cannot be used."""
+    texts = {name: (values.get(name) or "") for name in form.fields}
+    texts[form.first] = values.get("from") or texts[form.first]
+    for name, text in texts.items():
+        if len(text) > DATE_TEXT_MAX:
+            raise DueDateError(f"{EVENTS[name]}: that is too long to be a date; give it "
+                               "as YYYY-MM-DDTHH:MM, e.g. 2026-11-23T14:30.")
+    return parse_event_dates(texts)
+
+
+def read_reason(values) -> str:
+    """The reason given for an extension, on one line; raises DueDateError when too long."""
+    reason = " ".join((values.get("reason") or "").split())
+    if len(reason) > REASON_MAX:
+        raise DueDateError(f"Reason for extension: keep it to {REASON_MAX} characters.")
+    return reason
+
+
+@dataclass(frozen=True)
+class ReadOut:
+    """One step of a chain as the calculator shows it."""
+
+    step: Step
+    rule_words: str  # 'within 10 working days of the acknowledgement'
+    counts_from: str  # 'the acknowledgement, as recorded', 'the last day allowed for ...'
+    sentence: str  # to read to the caller
+    extension_sentence: str | None  # when an extension is allowed
+
+    @property
+    def result(self) -> DueDate:
+        return self.step.result
+
+
+def read_out(chain: Chain, today: date, reason: str = "") -> list[ReadOut]:
+    """Every step of ``chain`` with its rule, start and sentences in words."""
+    rules = rules_of(chain.standard_set)
+    steps = []
+    for index, step in enumerate(chain.steps):
+        words = EVENT_WORDS[step.start_event]
+        if step.recorded:
+            start = f"{words}, as {'given' if index == 0 else 'recorded'}"
+        elif index == 0:
+            start = f"{words}, taken as now"
+        else:
+            start = f"the last day allowed for {words}, as no date is recorded"
+        steps.append(ReadOut(step, step.rule.describe(rules), start,
+                             sentence(step.result, today),
+                             extension_sentence(step.result, today, reason)))
+    return steps

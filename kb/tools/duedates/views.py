@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,47 +11,136 @@ from kb.core.clock import local_datetime
 from kb.core.permissions import role_required
 from kb.extensions import db
 from kb.tools import bp
-from kb.tools.duedates.arithmetic import DueDateError, format_due, parse_moment
+from kb.tools.duedates.arithmetic import (
+    EVENTS,
+    KEY_MAX,
+    DueDateError,
+    format_due,
+    format_moment,
+)
 from kb.tools.duedates.forms import EVENT_CHOICES, START_WORDS, StandardForm, StandardSetForm
 from kb.tools.duedates.models import POLICY_SET, ResponseStandard, StandardSet
 from kb.tools.duedates.packs import PackError, available_packs, find_pack, read_pack
 from kb.tools.duedates.services import (
+    DATE_TEXT_MAX,
+    REASON_MAX,
+    ChainForm,
     UnknownStandard,
     as_rule,
-    compute,
+    chain_form,
+    compute_chain,
     list_sets,
     list_standards,
     missing_amount,
+    read_chain_dates,
+    read_out,
+    read_reason,
+    rules_of,
     save_set,
     save_standard,
     set_region_name,
+    today,
 )
 
 
 @bp.route("/due-date")
 def due_date():
-    """Pick a standard and when the request arrived; see when the reply is due."""
+    """Pick a standard and the dates its chain needs; see every step and when it is due."""
     standards = list_standards()
-    key = request.args.get("standard", "")
-    received_text = request.args.get("from", "")
-    result = error = None
+    sets = _standard_sets(standards)
+    forms = {k: form for group in sets for k, form in group.forms.items()}
+    key = request.args.get("standard", "")[:KEY_MAX + 1]
+    form = forms.get(key)
+    chain = steps = None
+    error = None
+    reason = ""
     if key:
         try:
-            received = parse_moment(received_text) if received_text else None
-            result = compute(key, received)
+            if form is None:
+                raise UnknownStandard(key)
+            reason = read_reason(request.args)
+            chain = compute_chain(key, read_chain_dates(form, request.args))
+            steps = read_out(chain, today(), reason)
         except UnknownStandard:
             error = "Choose one of the standards in the list."
         except DueDateError as exc:
             error = str(exc)
+    first = form.first if form else "received"
+    error_field = _error_field(error, form) if error and form else None
     return render_template(
         "tools/due_date.html",
-        standards=standards,
-        selected=key,
-        received_text=received_text or local_datetime().strftime("%Y-%m-%dT%H:%M"),
-        result=result,
-        due_text=format_due(result) if result else None,
+        sets=sets,
+        form=form,
+        selected=key if form else "",
+        first_label=_event_label(first),
+        event_labels={name: _event_label(name) for name in EVENTS},
+        values=_form_values(form, first),
+        reason=reason or " ".join(request.args.get("reason", "")[:REASON_MAX].split()),
+        reason_max=REASON_MAX,
+        chain=chain,
+        steps=steps,
+        due_text=format_due(chain.result) if chain else None,
+        format_due=format_due,
+        format_moment=format_moment,
         error=error,
+        error_field=error_field,
     ), 400 if error else 200
+
+
+@dataclass(frozen=True)
+class _SetGroup:
+    """A set in force as the calculator lists it."""
+
+    standard_set: StandardSet
+    bank_holidays: str
+    channels: list[tuple[str, list[ResponseStandard]]]
+    forms: dict[str, ChainForm]  # by key: the standards the calculator can work out
+    rule_words: dict[str, str]
+
+
+def _standard_sets(standards: list[ResponseStandard]) -> list[_SetGroup]:
+    """The standards grouped by set, then by channel, in the managers' order."""
+    by_set: dict[int, list[ResponseStandard]] = {}
+    for standard in standards:
+        by_set.setdefault(standard.set_id, []).append(standard)
+    groups = []
+    for members in by_set.values():
+        chosen = members[0].standard_set
+        rules = rules_of(chosen)
+        channels: dict[str, list[ResponseStandard]] = {}
+        forms = {}
+        for standard in members:
+            channels.setdefault(standard.channel, []).append(standard)
+            try:
+                forms[standard.key] = chain_form(standard, rules)
+            except DueDateError:
+                continue  # a broken chain is the managers' page's to show; not offered here
+        groups.append(_SetGroup(chosen, set_region_name(chosen), list(channels.items()),
+                                forms, {k: rule.describe(rules) for k, rule in rules.items()}))
+    return groups
+
+
+def _event_label(name: str) -> str:
+    return "Request received" if name == "received" else EVENTS[name]
+
+
+def _error_field(error: str, form: ChainForm) -> str | None:
+    """The field an error is about (its message starts with the field's name), if any."""
+    if error.startswith("Reason for extension:"):
+        return "reason"
+    for name in form.fields:
+        if error.startswith(f"{EVENTS[name]}:"):
+            return "from" if name == form.first else name
+    return None
+
+
+def _form_values(form: ChainForm | None, first: str) -> dict[str, str]:
+    """What the date fields show: what was sent (cut short), and now for the first."""
+    values = {name: request.args.get(name, "")[:DATE_TEXT_MAX] for name in EVENTS}
+    values["from"] = (request.args.get("from") or values.get(first) or "")[:DATE_TEXT_MAX]
+    if not values["from"]:
+        values["from"] = local_datetime().strftime("%Y-%m-%dT%H:%M")
+    return values
 
 
 @bp.route("/due-date/standards")
