@@ -1,4 +1,5 @@
-"""Due dates for now on call script steps ("Due:"), and which standards are in force."""
+"""Due dates for now on call script steps ("Due:") and articles ("standards:"), and which
+standards are in force."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import shutil
 import pytest
 
 from kb.callscripts.format import ScriptInvalid, parse_script_text
+from kb.content.loader import ContentError, parse_article
 from kb.extensions import db
 from kb.models import CallScript
 from kb.tools.duedates.arithmetic import DueDate, sentence
@@ -22,7 +24,13 @@ from kb.tools.duedates.services import (
     save_standard,
     today,
 )
-from tests.conftest import SHIPPED_ARTICLES, SHIPPED_SCRIPTS, login, user_named
+from tests.conftest import (
+    SHIPPED_ARTICLES,
+    SHIPPED_SCRIPTS,
+    login,
+    user_named,
+    write_article,
+)
 
 NEXT_STEPS = ("/scripts/complaint/next-steps"
               "?path=listen,complaint-or-enquiry,details-who,details-what,read-back")
@@ -74,6 +82,32 @@ def test_a_due_name_must_look_like_a_channel_or_key():
     with pytest.raises(ScriptInvalid, match=r"'Due:' name '\[dates\]\(/tools/due-date\)' is "
                                             "not a channel or a standard's key"):
         _script("Due: [dates](/tools/due-date)")
+
+
+# ----- articles: front matter "standards:" ----------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "names"), [
+    ("all", ["all"]),
+    ("Complaints", ["Complaints"]),
+    ("Complaints, repairs", ["Complaints", "repairs"]),
+    ("[Complaints, complaints, Social media]", ["Complaints", "Social media"]),
+])
+def test_an_article_names_the_standards_it_shows(tmp_path, value, names):
+    path = write_article(tmp_path, "reply-times", standards=value)
+    assert parse_article(path).standards == names
+    assert parse_article(write_article(tmp_path, "plain")).standards == []
+
+
+@pytest.mark.parametrize("value", ["[all, Complaints]", "{channel: Complaints}", "[[x]]",
+                                   "'[dates](/tools/due-date)'", "true"])
+def test_a_malformed_standards_key_is_refused(tmp_path, value):
+    with pytest.raises(ContentError, match="standards must be 'all', or channels"):
+        parse_article(write_article(tmp_path, "reply-times", standards=value))
+
+
+def test_the_response_times_article_asks_for_every_set_in_force():
+    assert parse_article(SHIPPED_ARTICLES / "response-times.md").standards == ["all"]
 
 
 # ----- the player -----------------------------------------------------------------------
