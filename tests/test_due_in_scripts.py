@@ -92,6 +92,7 @@ def test_a_due_name_must_look_like_a_channel_or_key():
     ("Complaints", ["Complaints"]),
     ("Complaints, repairs", ["Complaints", "repairs"]),
     ("[Complaints, complaints, Social media]", ["Complaints", "Social media"]),
+    ("['Damp, mould and hazards']", ["Damp, mould and hazards"]),
 ])
 def test_an_article_names_the_standards_it_shows(tmp_path, value, names):
     path = write_article(tmp_path, "reply-times", standards=value)
@@ -153,11 +154,11 @@ def expected(app, key: str) -> tuple[str, str]:
         return day_words(result), sentence(result, today())
 
 
-def code_set(manager, *, in_force=True) -> StandardSet:
+def code_set(manager, *, in_force=True, region=None) -> StandardSet:
     """A second set in the shape of a complaint-handling code: acknowledge, then reply
     counting from the acknowledgement, with an extension allowed."""
     code = StandardSet(key="code", label="Complaint Handling Code", in_force=in_force,
-                       position=1)
+                       position=1, region=region)
     db.session.add(code)
     db.session.flush()
     save_standard(None, user=manager, standard_set=code, key="code-ack",
@@ -183,14 +184,15 @@ def test_the_end_step_shows_the_policy_dates_for_now_with_the_words_to_read(ship
     assert "“We will acknowledge your complaint by " in text
     # Stage 2 counts from the request to escalate, and says so.
     assert "Stage 2 complaint response (if the resident asks to escalate now)" in text
-    assert "Standards in force: Our policy (bank holidays in England and Wales)" in text
+    assert ("Standards in force: Our policy. Working days leave out bank holidays in England "
+            "and Wales.") in text
     page = agent.get(NEXT_STEPS).get_data(as_text=True)
     assert 'href="/tools/due-date?standard=complaint-stage-1"' in page
 
 
 def test_a_second_set_in_force_shows_both_each_under_its_name(shipped, agent):
     with shipped.app_context():
-        code_set(user_named("manager"))
+        code_set(user_named("manager"), region="SCT")
         db.session.commit()
     text = box(agent.get(NEXT_STEPS))
     ours, code = text.index("Our policy"), text.index("Complaint Handling Code")
@@ -208,8 +210,8 @@ def test_a_second_set_in_force_shows_both_each_under_its_name(shipped, agent):
     extended = reply.result.extended
     assert (f"With an extension: {extended:%A} {extended.day} {extended:%B %Y} "
             "(with a reason given to the resident).") in text
-    assert ("Standards in force: Our policy (bank holidays in England and Wales); "
-            "Complaint Handling Code (bank holidays in England and Wales)") in text
+    assert ("Standards in force: Our policy, with bank holidays in England and Wales; "
+            "Complaint Handling Code, with bank holidays in Scotland.") in text
 
 
 def test_with_only_the_new_set_in_force_only_its_dates_are_shown(shipped, agent):
@@ -224,7 +226,8 @@ def test_with_only_the_new_set_in_force_only_its_dates_are_shown(shipped, agent)
     assert "Acknowledge a stage 1 complaint:" in text
     assert "Stage 1 response under the Code:" in text
     assert "Our policy" not in text and "Acknowledge a complaint:" not in text
-    assert "Standards in force: Complaint Handling Code (bank holidays in Scotland)" in text
+    assert ("Standards in force: Complaint Handling Code. Working days leave out bank "
+            "holidays in Scotland.") in text
     # A step naming only a policy standard says plainly that nothing in force matches,
     # and the script goes on working.
     stage_2 = agent.get(STAGE_2)

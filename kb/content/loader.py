@@ -23,8 +23,9 @@ FRONT_MATTER_KEYS = {
     "requires_signoff", "change_summary", "questions", "standards",
 }
 MAX_QUESTIONS = 10
-# ``standards:`` names response standards by channel ("Complaints"), or says "all".
-STANDARD_NAME_RE = re.compile(r"^\w[\w &'/-]{0,59}$")
+# ``standards:`` names response standards by channel ("Complaints"), or says "all". A
+# channel with a comma in its name can be given as an item of a list.
+STANDARD_NAME_RE = re.compile(r"^\w[\w &',/-]{0,59}$")
 MAX_STANDARD_NAMES = 20
 STANDARDS_MESSAGE = ("standards must be 'all', or channels of the response standards, "
                      "e.g. Complaints or [Complaints, Repairs]")

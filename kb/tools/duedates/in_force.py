@@ -75,6 +75,12 @@ class DueBox:
     failed: bool = False  # the standards could not be read at all
 
     @property
+    def one_region(self) -> str:
+        """The bank holidays every set in force follows, or "" when they differ."""
+        regions = {s.region for s in self.in_force}
+        return regions.pop() if len(regions) == 1 else ""
+
+    @property
     def other_sets(self) -> list[SetInForce]:
         """Sets in force with nothing matching here (named so no one assumes they're off)."""
         shown = {s.standard_set.key for s in self.sets}
@@ -155,7 +161,7 @@ def _due_now(standard: ResponseStandard, now: datetime | None, today: date) -> D
             extended=result.extended,
             extended_text=(spoken_day(result.extended.date(), date.min)
                            if result.extended else ""),
-            extension_note=result.rule.extension_note,
+            extension_note=result.rule.extension_note.strip().rstrip("."),
             before=tuple((step.rule.label, due_words(step.result))
                          for step in chain.steps[:-1]),
             starts=NOW_MEANS.get(chain.steps[0].start_event, ""),
