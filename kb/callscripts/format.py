@@ -6,10 +6,10 @@ Pure: no Flask, no database. The format is documented in ``scripts/README.md``.
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.callscripts.graph import graph_problems
 from kb.content.loader import (
     MAX_CHARS,
     TAGS_MESSAGE,
@@ -51,6 +51,9 @@ LINK_RE = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<href>[^)\s]*)\)")
 SEE_ITEM_RE = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<href>[^)\s]*)\)|(?P<bare>[^,\s]+)")
 CAPTURE_RE = re.compile(r"^capture:(?P<rest>.*)$", re.IGNORECASE)
 SEE_RE = re.compile(r"^see:(?P<rest>.*)$", re.IGNORECASE)
+DUE_RE = re.compile(r"^due:(?P<rest>.*)$", re.IGNORECASE)
+# A "Due:" name: a response standard's channel ("Complaints") or key ("repair-urgent").
+DUE_NAME_RE = re.compile(r"^\w[\w &'/-]{0,59}$")
 FIELD_ITEM_RE = re.compile(r"^ {0,3}[-*+]\s+(?P<key>[^:\s]+)\s*(?::\s*(?P<label>.*))?$")
 FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
 LONG_SUFFIX = "(long)"
@@ -109,6 +112,8 @@ class Step:
     choices: list[Choice] = field(default_factory=list)
     capture: list[CaptureField] = field(default_factory=list)
     cites: list[Citation] = field(default_factory=list)  # "See:" lines, shown beside
+    # "Due:" lines: channels or keys of response standards whose dates for now are shown.
+    due: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)  # article slugs linked in the text
     end: bool = False
 
@@ -174,7 +179,8 @@ def parse_script_text(
     if not steps and not errors:
         errors.append(ScriptError(path, "the script has no steps: write each step as a "
                                   "heading '## Title {#step-id}'"))
-    _check_graph(path, info["start"], steps, errors)
+    errors += [ScriptError(path, message, line, step)
+               for message, line, step in graph_problems(info["start"], steps)]
     _check_fields(path, steps, errors)
     if known_articles is not None:
         _check_citations(path, steps, known_articles, errors)
@@ -342,13 +348,17 @@ def _parse_body(path, step: Step, body: list[tuple[int, str]], errors: list) -> 
         if see:
             _add_citations(path, step, number, see["rest"].strip(), errors)
             continue
+        due = DUE_RE.match(stripped)
+        if due:
+            _add_due(path, step, number, due["rest"], errors)
+            continue
         guidance.append(line)
         _scan_links(path, step, number, line, errors)
     step.say = "\n".join(say).strip()
     step.guidance = "\n".join(guidance).strip()
     step.alerts = "\n".join(alerts).strip()
     if not (step.say or step.guidance or step.alerts or step.choices or step.capture
-            or step.cites):
+            or step.cites or step.due):
         errors.append(ScriptError(path, "the step has no words to say and no guidance",
                                   step.line, step.id))
     if step.end and step.choices:
@@ -412,38 +422,22 @@ def _add_citations(path, step: Step, number: int, rest: str, errors: list) -> No
             step.cites.append(Citation(match["slug"], label, match["fragment"] or ""))
 
 
-# ----- validation ---------------------------------------------------------------------
+def _add_due(path, step: Step, number: int, rest: str, errors: list) -> None:
+    """Keep the names a "Due:" line gives; which standards they match is for the page to
+    find out (standards change on the site, the script does not)."""
+    names = [" ".join(name.split()) for name in rest.split(",") if name.strip()]
+    if not names:
+        errors.append(ScriptError(path, "'Due:' names no standards", number, step.id))
+    for name in names:
+        if not DUE_NAME_RE.match(name):
+            errors.append(ScriptError(path, f"'Due:' name {name!r} is not a channel or a "
+                                      "standard's key (e.g. 'Due: Complaints' or "
+                                      "'Due: repair-urgent')", number, step.id))
+        elif name.lower() not in {n.lower() for n in step.due}:
+            step.due.append(name)
 
 
-def _check_graph(path, start: str, steps: dict[str, Step], errors: list) -> None:
-    """Start exists, choices point at steps, every step is reachable and can finish."""
-    for step in steps.values():
-        for choice in step.choices:
-            if choice.target not in steps:
-                errors.append(ScriptError(path, f"choice '{choice.label}' points to missing "
-                                          f"step '{choice.target}'", choice.line, step.id))
-        if not step.choices and not step.end:
-            errors.append(ScriptError(path, "the step has no choices and is not marked as an "
-                                      "end; add choices or write the heading as "
-                                      f"'## {step.title} {{#{step.id} .end}}'",
-                                      step.line, step.id))
-    if not start or not steps:
-        return
-    if start not in steps:
-        errors.append(ScriptError(path, f"the start step '{start}' does not exist",
-                                  step=start))
-        return
-    reached = _reachable(steps, start)
-    for step in steps.values():
-        if step.id not in reached:
-            errors.append(ScriptError(path, f"the step cannot be reached from the start "
-                                      f"step '{start}'", step.line, step.id))
-    finishing = _can_finish(steps)
-    for step in steps.values():
-        if step.id in reached and step.id not in finishing and step.choices:
-            errors.append(ScriptError(path, "no end step can be reached from this step "
-                                      "(its choices only go round in a loop)",
-                                      step.line, step.id))
+# ----- validation (the graph checks are in kb.callscripts.graph) ---------------------
 
 
 def _check_fields(path, steps: dict[str, Step], errors: list) -> None:
@@ -460,32 +454,3 @@ def _check_citations(path, steps: dict[str, Step], known: set[str], errors: list
             if slug not in known:
                 errors.append(ScriptError(path, f"cites article '{slug}', which does not "
                                           "exist", step.line, step.id))
-
-
-def _reachable(steps: dict[str, Step], start: str) -> set[str]:
-    seen, queue = {start}, deque([start])
-    while queue:
-        for choice in steps[queue.popleft()].choices:
-            if choice.target in steps and choice.target not in seen:
-                seen.add(choice.target)
-                queue.append(choice.target)
-    return seen
-
-
-def _can_finish(steps: dict[str, Step]) -> set[str]:
-    """Steps from which some end step can be reached.
-
-    Dead ends and choices to missing steps count as finishing here: they have their own
-    errors, and repeating them as "no end can be reached" would only be noise.
-    """
-    done = {s.id for s in steps.values() if s.end or not s.choices}
-    changed = True
-    while changed:
-        changed = False
-        for step in steps.values():
-            if step.id not in done and any(
-                c.target in done or c.target not in steps for c in step.choices
-            ):
-                done.add(step.id)
-                changed = True
-    return done

@@ -20,9 +20,15 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_CHARS = {"slug": 120, "title": 200, "category": 80, "owner": 120, "change_summary": 500}
 FRONT_MATTER_KEYS = {
     "title", "slug", "category", "tags", "summary", "owner", "review_cycle_months",
-    "requires_signoff", "change_summary", "questions",
+    "requires_signoff", "change_summary", "questions", "standards",
 }
 MAX_QUESTIONS = 10
+# ``standards:`` names response standards by channel ("Complaints"), or says "all". A
+# channel with a comma in its name can be given as an item of a list.
+STANDARD_NAME_RE = re.compile(r"^\w[\w &',/-]{0,59}$")
+MAX_STANDARD_NAMES = 20
+STANDARDS_MESSAGE = ("standards must be 'all', or channels of the response standards, "
+                     "e.g. Complaints or [Complaints, Repairs]")
 MAX_CHOICES = 6
 
 
@@ -53,6 +59,10 @@ class ParsedArticle:
     # Comprehension questions asked before signing: [{question, choices, answer}]; None
     # (not given) leaves a document's questions as they are.
     questions: list[dict] | None = None
+    # Response standards the page shows with their dates for now: channels, or ["all"]
+    # (which sets are in force); [] none. None (not given, e.g. by the editor) leaves a
+    # document's as they are.
+    standards: list[str] | None = None
 
 
 def read_text(path: Path) -> str:
@@ -153,6 +163,9 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
         questions, problem = parse_questions(meta["questions"])
         if problem:
             raise ContentError(path, problem)
+    standards = parse_standards(meta.get("standards"))
+    if standards is None:
+        raise ContentError(path, STANDARDS_MESSAGE)
     return ParsedArticle(
         slug=slug,
         title=title,
@@ -166,7 +179,27 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
         requires_signoff=signoff,
         change_summary=_text(path, meta, "change_summary", required=False),
         questions=questions,
+        standards=standards,
     )
+
+
+def parse_standards(value: object) -> list[str] | None:
+    """Front-matter ``standards:`` tidied: ["all"], channel names each once, or [] when
+    not given; None when malformed."""
+    if value is None or value == "" or value == []:
+        return []
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    cleaned: list[str] = []
+    for name in (" ".join(n.split()) for n in names):
+        if not STANDARD_NAME_RE.match(name):
+            return None
+        if name.lower() not in {c.lower() for c in cleaned}:
+            cleaned.append(name)
+    if "all" in {n.lower() for n in cleaned}:
+        return ["all"] if len(cleaned) == 1 else None
+    return cleaned if len(cleaned) <= MAX_STANDARD_NAMES else None
 
 
 def parse_questions(value: object) -> tuple[list[dict], str | None]:
