@@ -148,6 +148,9 @@ class Article(db.Model):
     signoff_window_days: Mapped[int] = mapped_column(default=14, server_default="14")
     # Asked before signing (front matter ``questions:``): [{question, choices, answer}].
     signoff_questions: Mapped[list | None] = mapped_column(JSON)
+    # Response standards the page shows (front matter ``standards:``): ["all"] for which
+    # sets are in force, or channels for their dates for now; None for neither.
+    response_standards: Mapped[list | None] = mapped_column(JSON)
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article",

@@ -7,13 +7,14 @@ import html
 import logging
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
 from kb.callscripts.format import ScriptInvalid, parse_script_text
 from kb.content.loader import ContentError, parse_article
 from kb.extensions import db
-from kb.models import CallScript
+from kb.models import Article, CallScript
 from kb.tools.duedates.arithmetic import DueDate, sentence
 from kb.tools.duedates.models import ResponseStandard, StandardSet
 from kb.tools.duedates.services import (
@@ -286,13 +287,16 @@ def test_due_lines_survive_export_and_reimport(shipped, runner, tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("path", [NEXT_STEPS, EMERGENCY])
-def test_the_box_passes_axe(axe_page, live, path):
+@pytest.mark.parametrize(("path", "part"), [(NEXT_STEPS, "[data-due-now]"),
+                                           (EMERGENCY, "[data-due-now]"),
+                                           ("/articles/response-times",
+                                            "[data-standards-in-force]")])
+def test_the_box_passes_axe(axe_page, live, path, part):
     from tests.browser import serious_violations, sign_in
 
     sign_in(axe_page, live)
     axe_page.goto(f"{live}{path}")
-    assert axe_page.locator("[data-due-now]").is_visible()
+    assert axe_page.locator(part).is_visible()
     assert serious_violations(axe_page) == []
 
 
@@ -311,3 +315,65 @@ def test_at_800_px_the_box_fits_without_sideways_scrolling(browser, live):
         assert box.evaluate("el => el.getBoundingClientRect().right") <= 800
     finally:
         context.close()
+
+
+# ----- articles: the page -----------------------------------------------------------------
+
+
+def note(response) -> str:
+    """The "Standards in force" note of an article page, as text."""
+    assert response.status_code == 200
+    found = re.search(r'<aside class="standards-note".*?</aside>',
+                      response.get_data(as_text=True), re.S)
+    assert found, "no standards note on the page"
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found[0])).split())
+    return re.sub(r" ([:.,;])", r"\1", text)
+
+
+def test_the_response_times_article_names_the_sets_in_force(shipped, agent):
+    text = note(agent.get("/articles/response-times"))
+    assert "Our policy: working days leave out bank holidays in England and Wales" in text
+    assert "Complaint Handling Code" not in text
+    with shipped.app_context():
+        manager = user_named("manager")
+        code = code_set(manager, in_force=False)
+        save_set(code, user=manager, label="Complaint Handling Code", region="NIR",
+                 in_force=True)
+        db.session.commit()
+    text = note(agent.get("/articles/response-times"))
+    assert "Our policy: working days" in text
+    assert ("Complaint Handling Code: working days leave out bank holidays in Northern "
+            "Ireland") in text
+    assert 'href="/tools/due-date"' in agent.get("/articles/response-times").get_data(
+        as_text=True)
+    # Other articles say nothing about standards.
+    assert "standards-note" not in agent.get("/articles/complaints").get_data(as_text=True)
+
+
+def test_an_article_naming_a_channel_shows_its_dates_for_now(shipped, runner, agent):
+    write_article(Path(shipped.config["KB_ARTICLES_DIR"]), "complaint-dates",
+                  title="Complaint dates", standards="Complaints")
+    assert runner.invoke(args=["import-content"]).exit_code == 0
+    with shipped.app_context():
+        broken = db.session.scalar(db.select(ResponseStandard).filter_by(
+            key="complaint-stage-2"))
+        broken.counts_from = "nowhere"  # a chain that no longer leads anywhere
+        db.session.commit()
+    text = box(agent.get("/articles/complaint-dates"))
+    when, words = expected(shipped, "complaint-stage-1")
+    assert f"Stage 1 complaint response: {when}" in text and f"“{words}”" in text
+    assert "Stage 2" not in text  # left out, and the page still works
+
+
+def test_standards_survive_export_and_reimport(shipped, runner, tmp_path):
+    out = tmp_path / "export"
+    assert runner.invoke(args=["export-content", str(out)]).exit_code == 0
+    exported = (out / "articles" / "response-times.md").read_text(encoding="utf-8")
+    assert "\nstandards: all\n" in exported
+    result = runner.invoke(args=["import-content", "--articles", str(out / "articles"),
+                                 "--scripts", str(out / "scripts")])
+    assert result.exit_code == 0, result.output
+    with shipped.app_context():
+        article = db.session.scalar(db.select(Article).filter_by(slug="response-times"))
+        assert article.response_standards == ["all"]
+        assert [v.number for v in article.versions] == [1]

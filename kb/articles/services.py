@@ -57,6 +57,8 @@ def save_version(
     article.requires_signoff = parsed.requires_signoff
     if parsed.questions is not None:
         article.signoff_questions = parsed.questions or None
+    if parsed.standards is not None:
+        article.response_standards = parsed.standards or None
     article.review_cycle_months = parsed.review_cycle_months
     article.source_path = parsed.path or article.source_path
 
@@ -73,7 +75,8 @@ def save_version(
             article.updated_at = utcnow()
             audit.record(author, "article.metadata", article, audit.changed_fields(
                 article, ("category", "tags", "owner", "requires_signoff",
-                          "review_cycle_months", "source_path", "signoff_questions")))
+                          "review_cycle_months", "source_path", "signoff_questions",
+                          "response_standards")))
         return article, False
     # A new version counts as a review: kb/reviews sets the review dates on
     # version_published.
@@ -168,6 +171,9 @@ def export_articles(directory: Path) -> int:
         }
         if article.signoff_questions:
             meta["questions"] = article.signoff_questions
+        if article.response_standards:
+            names = article.response_standards
+            meta["standards"] = names[0] if len(names) == 1 else list(names)
         front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
         (directory / f"{article.slug}.md").write_text(
             f"---\n{front}---\n\n{version.markdown}", encoding="utf-8"
