@@ -175,6 +175,9 @@ class ArticleVersion(VersionColumns, db.Model):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     material: Mapped[bool] = mapped_column(default=True)
+    # The date the content says it last changed (front matter ``updated:``), if given;
+    # "recently updated" shows it rather than the day the file was imported.
+    content_date: Mapped[date | None]
 
     article: Mapped[Article] = relationship(
         back_populates="versions", foreign_keys=[article_id]
@@ -300,6 +303,9 @@ class Helpline(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     last_verified: Mapped[date | None]
+    # "national": for a caller anywhere in the country, listed first; "local": after.
+    coverage: Mapped[str] = mapped_column(String(20), default="national",
+                                          server_default="national")
     verified_by: Mapped[str] = mapped_column(String(120), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -408,6 +414,25 @@ class ArticleFeedback(db.Model):
         return self.kind == "outdated" and self.resolved_at is None
 
 
+class KnowledgeGap(db.Model):
+    """A search that found nothing useful, reported by an agent with "Tell the knowledge
+    team": written by the search page, read and resolved in search analytics."""
+
+    __tablename__ = "knowledge_gaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(500))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    search_log_id: Mapped[int | None] = mapped_column(ForeignKey("search_log.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+
 class ArticleView(db.Model):
     """One opening of an article or call script (a usage log, like SearchLog), with the
     search and result rank it came from when it came from one."""
@@ -430,6 +455,8 @@ class ArticleView(db.Model):
 db.Index("ix_search_log_crisis_created_at", SearchLog.crisis, SearchLog.created_at)
 db.Index("ix_search_log_created_at_query", SearchLog.created_at, SearchLog.query,
          SearchLog.result_count, SearchLog.source)
+# A person's recently viewed articles (the home page) read their own views, newest first.
+db.Index("ix_article_views_user_created", ArticleView.user_id, ArticleView.created_at)
 # ----- publishing (issue 9): drafts, approval, slug redirects, archive -----------------
 
 DRAFT_STATES = ("draft", "pending", "returned")  # returned: sent back with a comment

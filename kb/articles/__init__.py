@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("articles", __name__)
 
-from kb.articles import views  # noqa: E402,F401  (registers the routes on bp)
+# models: its tables are in the metadata; views: registers the routes on bp.
+from kb.articles import models, views  # noqa: E402,F401
