@@ -56,6 +56,9 @@ EXPECTED: dict[str, Expect] = {
     "articles.index": E("agent"),
     "articles.article": E("agent"),
     "articles.category": E("agent", slug="category"),
+    "articles.pin": E("agent"),  # one's own home page (tests/test_home.py)
+    "articles.unpin": E("agent"),
+    "articles.move_pin": E("agent"),  # direction: "up"
     "search.search": E("agent"),
     "search.suggest": E("agent"),
     "search.opensearch": E("agent"),
@@ -270,6 +273,7 @@ def matrix_app(tmp_path_factory):
                 "item_id": programme.items[0].id,
                 "enrolment_id": enrolment.id,
                 "number": 1,
+                "direction": "up",
                 "standard": db.session.scalars(db.select(Article.slug).where(
                     Article.requires_signoff.is_(True)).order_by(Article.slug)).first(),
             },

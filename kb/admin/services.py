@@ -40,6 +40,40 @@ def dashboard() -> Dashboard:
     )
 
 
+@dataclass(frozen=True)
+class Attention:
+    """One thing waiting for a manager, for the top of their home page."""
+
+    count: int
+    label: str  # what the count counts, in the plural form the count needs
+    endpoint: str  # the page where they deal with it
+
+
+def attention(board: Dashboard) -> list[Attention]:
+    """What needs a manager now, most pressing first; only the kinds with a count."""
+    def plural(count: int, one: str, many: str) -> str:
+        return one if count == 1 else many
+
+    items = [
+        Attention(board.incidents_unreviewed,
+                  plural(board.incidents_unreviewed, "crisis incident to review",
+                         "crisis incidents to review"), "crisis.incidents"),
+        Attention(board.helplines_to_verify,
+                  plural(board.helplines_to_verify, "helpline to verify",
+                         "helplines to verify"), "crisis.helplines"),
+        Attention(board.reviews_overdue,
+                  plural(board.reviews_overdue, "article review overdue",
+                         "article reviews overdue"), "reviews.dashboard"),
+        Attention(board.scripts_to_review,
+                  plural(board.scripts_to_review, "call script to review",
+                         "call scripts to review"), "callscripts.review"),
+        Attention(board.feedback_open,
+                  plural(board.feedback_open, "open feedback report",
+                         "open feedback reports"), "feedback.queue"),
+    ]
+    return [item for item in items if item.count]
+
+
 def save_vocabulary(name: str, text: str, user: User | None) -> int:
     """A manager's edit of a search vocabulary (raises NotAllowed for anyone else, and
     VocabularyInvalid); returns the lines changed. The caller commits."""

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import TextAreaField
 
 from kb.admin import bp
-from kb.admin.services import dashboard, save_vocabulary
+from kb.admin.services import Attention, attention, dashboard, save_vocabulary
 from kb.core.permissions import role_required
 from kb.extensions import db
 from kb.search.vocabularies import (
@@ -20,6 +20,24 @@ from kb.search.vocabularies import (
     refresh,
     vocabulary_text,
 )
+
+
+@bp.app_context_processor
+def _admin_helpers() -> dict:
+    """A lazy callable for the home page: what needs the signed-in manager now (None for
+    anyone else, so the page shows nothing; [] when nothing waits)."""
+    if not current_user.is_authenticated or not current_user.has_role("manager"):
+        return {}
+
+    def needs_me() -> list[Attention] | None:
+        # A database that cannot answer leaves the list out rather than the page.
+        try:
+            return attention(dashboard())
+        except SQLAlchemyError:
+            db.session.rollback()
+            return None
+
+    return {"manager_attention": needs_me}
 
 
 class VocabularyForm(FlaskForm):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from kb.content.importing import ImportReport, import_folder
 from kb.content.loader import ParsedArticle, parse_article
 from kb.content.render import Rendered, render_markdown
 from kb.core import audit
+from kb.core.clock import local_date, local_today
 from kb.core.errors import NotFound
 from kb.core.versioning import publish
 from kb.extensions import db
@@ -67,9 +70,20 @@ def save_version(
     _version, created = publish(
         article, parsed.body, author, change_summary or parsed.change_summary, material,
         version_class=ArticleVersion, action="article.version",
-        fields={"title": parsed.title, "summary": parsed.summary, "material": material},
+        fields={"title": parsed.title, "summary": parsed.summary, "material": material,
+                "content_date": parsed.content_date},
         compare=("title", "summary"), source=parsed.path,
     )
+    if not created and parsed.content_date is not None and (
+            _version.content_date != parsed.content_date):
+        # The same text with a corrected ``updated:`` date: the date describes the text
+        # this version already holds (its sha256, what was read and signed, is unchanged),
+        # so it is recorded on it rather than made into a new version to sign again.
+        audit.record(author, "article.content_date", article, {
+            "version": _version.number,
+            "content_date": [_iso(_version.content_date), parsed.content_date.isoformat()],
+        })
+        _version.content_date = parsed.content_date
     if not created:
         if db.session.is_modified(article):
             article.updated_at = utcnow()
@@ -83,12 +97,17 @@ def save_version(
     return article, True
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def import_articles(directory: Path) -> ImportReport:
     """Load every article file under ``directory``; bad files are reported and skipped."""
+    today = local_today()  # ``updated:`` may not be later than the centre's today
     return import_folder(
         directory,
         model=Article,
-        parse=lambda path: parse_article(path, root=directory.parent),
+        parse=lambda path: parse_article(path, root=directory.parent, today=today),
         save=save_version,
         noun="article",
     )
@@ -129,12 +148,32 @@ def all_articles() -> list[Article]:
     ).all()
 
 
-def recently_updated(limit: int = 8) -> list[Article]:
-    """The articles changed most recently."""
-    return db.session.scalars(
-        db.select(Article).where(Article.archived_at.is_(None))
-        .order_by(Article.updated_at.desc(), Article.title).limit(limit)
+def content_date(version: ArticleVersion) -> date:
+    """When a version's content last changed: the ``updated:`` date its file gave, else the
+    local day the version was made (the editor's versions, files without the key)."""
+    return version.content_date or local_date(version.created_at)
+
+
+@dataclass
+class RecentArticle:
+    article: Article
+    changed: date  # content_date() of its current version
+
+
+def recently_updated(limit: int = 8) -> list[RecentArticle]:
+    """The articles whose content changed most recently, by their current version's
+    content date (not when the article was imported or its details edited)."""
+    # A date sorts before the versions made later that same day (both kinds of column
+    # compare in order on SQLite and PostgreSQL).
+    changed = db.func.coalesce(ArticleVersion.content_date, ArticleVersion.created_at)
+    rows = db.session.execute(
+        db.select(Article, ArticleVersion)
+        .join(ArticleVersion, Article.current_version_id == ArticleVersion.id)
+        .where(Article.archived_at.is_(None))
+        .order_by(changed.desc(), ArticleVersion.created_at.desc(), Article.title)
+        .limit(limit)
     ).all()
+    return [RecentArticle(article, content_date(version)) for article, version in rows]
 
 
 def render_version(version: ArticleVersion) -> Rendered:
@@ -169,6 +208,8 @@ def export_articles(directory: Path) -> int:
             "review_cycle_months": article.review_cycle_months,
             "requires_signoff": article.requires_signoff,
         }
+        if version.content_date:
+            meta["updated"] = version.content_date
         if article.signoff_questions:
             meta["questions"] = article.signoff_questions
         if article.response_standards:

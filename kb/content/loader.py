@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -20,8 +21,11 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_CHARS = {"slug": 120, "title": 200, "category": 80, "owner": 120, "change_summary": 500}
 FRONT_MATTER_KEYS = {
     "title", "slug", "category", "tags", "summary", "owner", "review_cycle_months",
-    "requires_signoff", "change_summary", "questions", "standards",
+    "requires_signoff", "change_summary", "questions", "standards", "updated",
 }
+# ``updated:`` is the date the content last changed, as its author says (YYYY-MM-DD).
+UPDATED_MESSAGE = "updated must be a date written YYYY-MM-DD, e.g. updated: 2026-03-05"
+EARLIEST_UPDATED = date(2000, 1, 1)
 MAX_QUESTIONS = 10
 # ``standards:`` names response standards by channel ("Complaints"), or says "all". A
 # channel with a comma in its name can be given as an item of a list.
@@ -63,6 +67,9 @@ class ParsedArticle:
     # (which sets are in force); [] none. None (not given, e.g. by the editor) leaves a
     # document's as they are.
     standards: list[str] | None = None
+    # The date the content says it last changed (``updated:``); None when not given (the
+    # editor: its versions are dated by when they were made).
+    content_date: date | None = None
 
 
 def read_text(path: Path) -> str:
@@ -101,6 +108,10 @@ def split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
         line = mark.line + 2 if mark is not None else None
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise ContentError(path, f"broken front matter: {problem}", line) from None
+    except ValueError as error:
+        # YAML reads 2026-02-30 as a date and fails to build it.
+        raise ContentError(path, f"broken front matter: a date that does not exist ({error}); "
+                                 "write dates as YYYY-MM-DD") from None
     if not isinstance(meta, dict):
         raise ContentError(path, "front matter must be 'key: value' lines", 2)
     return meta, "\n".join(lines[end:]).strip() + "\n", end + 1
@@ -132,8 +143,10 @@ def slug_message(slug: str) -> str | None:
     return None
 
 
-def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
-    """Parse and validate one article file."""
+def parse_article(path: Path, root: Path | None = None,
+                  today: date | None = None) -> ParsedArticle:
+    """Parse and validate one article file (``today``: the latest date ``updated:`` may
+    give; the machine's date when not said)."""
     text = read_text(path)
     meta, body, _ = split_front_matter(path, text)
     unknown = unknown_keys_message(meta, FRONT_MATTER_KEYS)
@@ -166,6 +179,11 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
     standards = parse_standards(meta.get("standards"))
     if standards is None:
         raise ContentError(path, STANDARDS_MESSAGE)
+    content_date = None
+    if meta.get("updated") is not None:
+        content_date, problem = parse_updated(meta["updated"], today or date.today())
+        if problem:
+            raise ContentError(path, problem)
     return ParsedArticle(
         slug=slug,
         title=title,
@@ -180,7 +198,31 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
         change_summary=_text(path, meta, "change_summary", required=False),
         questions=questions,
         standards=standards,
+        content_date=content_date,
     )
+
+
+def parse_updated(value: object, today: date) -> tuple[date | None, str | None]:
+    """Front-matter ``updated:`` as a date, not after ``today``; returns (date, problem)."""
+    if isinstance(value, datetime):  # YAML reads "2026-03-05 10:00:00" as a time
+        return None, UPDATED_MESSAGE + " (a date without a time)"
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return None, f"{UPDATED_MESSAGE}; {text!r} is not"
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            return None, f"updated: {text} is not a date that exists"
+    if not isinstance(value, date):
+        return None, UPDATED_MESSAGE
+    if value > today:
+        return None, (f"updated: {value.isoformat()} is in the future; give the date the "
+                      f"content last changed (today is {today.isoformat()} at the latest)")
+    if value < EARLIEST_UPDATED:
+        return None, (f"updated: {value.isoformat()} is before "
+                      f"{EARLIEST_UPDATED.year}; check the year")
+    return value, None
 
 
 def parse_standards(value: object) -> list[str] | None:
