@@ -308,6 +308,11 @@ def test_a_corrected_updated_date_moves_the_article_without_a_new_version(app, m
     code, output = _import(runner)
     assert code == 0 and "0 updated, 2 unchanged" in output
     assert _version(app, "old-news") == [(1, date(2025, 9, 30))]  # nobody signs it again
+    from kb.models import AuditLog
+
+    with app.app_context():
+        row = db.session.scalar(db.select(AuditLog).filter_by(action="article.content_date"))
+        assert row is not None and "2024-01-05" in str(row.detail)
     client = app.test_client()
     login(client, "agent")
     assert _titles(_recent(client)) == ["Old news", "Newer news"]

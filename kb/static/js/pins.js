@@ -7,6 +7,7 @@
   document.querySelectorAll("[data-pin-form]").forEach(function (form) {
     var button = form.querySelector("[data-pin-button]");
     var status = form.querySelector("[data-pin-status]");
+    var busy = false; // not button.disabled: that would drop the keyboard focus
 
     function show(pinned) {
       form.action = pinned ? form.dataset.unpinUrl : form.dataset.pinUrl;
@@ -16,14 +17,15 @@
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.FormData) { return; } // let the browser post it
       event.preventDefault();
-      button.disabled = true;
+      if (busy) { return; }
+      busy = true;
       fetch(form.action, {
         method: "POST", body: new FormData(form), credentials: "same-origin",
         headers: { "X-Requested-With": "fetch", "Accept": "application/json" }
       })
         .then(function (response) { return response.json(); })
         .then(function (answer) {
-          button.disabled = false;
+          busy = false;
           show(answer.pinned);
           status.classList.toggle("pin-form__status--error", !answer.ok);
           window.KB.announce(status, answer.message);
