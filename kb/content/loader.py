@@ -30,6 +30,12 @@ MAX_STANDARD_NAMES = 20
 STANDARDS_MESSAGE = ("standards must be 'all', or channels of the response standards, "
                      "e.g. Complaints or [Complaints, Repairs]")
 MAX_CHOICES = 6
+# The summary is the article's one quick answer (the page shows it in its own box): a body
+# paragraph or heading that starts "Quick answer" repeats it, in words that drift apart.
+QUICK_ANSWER_RE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*quick answer\b",
+                             re.IGNORECASE | re.MULTILINE)
+QUICK_ANSWER_WARNING = ("the body has a 'Quick answer' paragraph: put the quick answer in "
+                        "the front matter's summary only (the page shows it)")
 
 
 class ContentError(Exception):
@@ -63,6 +69,8 @@ class ParsedArticle:
     # (which sets are in force); [] none. None (not given, e.g. by the editor) leaves a
     # document's as they are.
     standards: list[str] | None = None
+    # Problems worth saying that do not stop the import (the import report lists them).
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_text(path: Path) -> str:
@@ -180,6 +188,7 @@ def parse_article(path: Path, root: Path | None = None) -> ParsedArticle:
         change_summary=_text(path, meta, "change_summary", required=False),
         questions=questions,
         standards=standards,
+        warnings=[QUICK_ANSWER_WARNING] if QUICK_ANSWER_RE.search(body) else [],
     )
 
 
