@@ -62,6 +62,8 @@ EXPECTED: dict[str, Expect] = {
     "search.search": E("agent"),
     "search.suggest": E("agent"),
     "search.opensearch": E("agent"),
+    "search.report_gap": E("agent"),
+    "search.gap": E("agent"),  # one's own report; managers any (tests/test_search_empty_state.py)
     "callscripts.index": E("agent"),
     "callscripts.start": E("agent", slug="script"),
     "callscripts.step": E("agent", slug="script"),
@@ -111,6 +113,7 @@ EXPECTED: dict[str, Expect] = {
     "feedback.resolve_report": E("manager"),
     "analytics.index": E("manager"),
     "analytics.export": E("manager"),
+    "analytics.resolve": E("manager"),
     # publishing (kinds: "articles"; draft_id: a change the demo manager sent for approval)
     "publishing.drafts": E("manager"),
     "publishing.draft": E("manager"),
@@ -202,6 +205,7 @@ def matrix_app(tmp_path_factory):
         CrisisIncident,
         Draft,
         Helpline,
+        KnowledgeGap,
         User,
         utcnow,
     )
@@ -245,6 +249,8 @@ def matrix_app(tmp_path_factory):
         enrolment = Enrolment(programme_id=programme.id, user_id=users["agent"].id,
                               start_date=utcnow().date())
         db.session.add(enrolment)
+        gap = KnowledgeGap(query="role matrix sample", user_id=users["agent"].id)
+        db.session.add(gap)
         db.session.commit()
         script = db.session.scalars(db.select(CallScript).order_by(CallScript.slug)).first()
         step = re.search(r"\{#([A-Za-z0-9_-]+)\}", script.current_version.markdown).group(1)
@@ -272,6 +278,7 @@ def matrix_app(tmp_path_factory):
                 "programme_id": programme.id,
                 "item_id": programme.items[0].id,
                 "enrolment_id": enrolment.id,
+                "gap_id": gap.id,
                 "number": 1,
                 "direction": "up",
                 "standard": db.session.scalars(db.select(Article.slug).where(

@@ -17,6 +17,12 @@ COLUMNS = {
                     lambda r: (r.label, r.extra["kind"], r.extra["slug"], r.value,
                                r.extra["from_search"])),
     "crisis": (("day_utc", "crisis_searches"), lambda r: (r.label, r.value)),
+    "gaps": (("query", "people", "reports", "first_reported_utc", "last_reported_utc",
+              "notes"),
+             lambda r: (r.label, r.value, r.extra["reports"],
+                        r.extra["first"].isoformat(" ", "seconds"),
+                        r.extra["last"].isoformat(" ", "seconds"),
+                        " | ".join(" ".join(n.split()) for n in r.extra["notes"]))),
 }
 
 

@@ -66,6 +66,7 @@ def import_folder(
             report.errors.append(error)
             continue
         by_slug.setdefault(item.slug, []).append(item)
+        report.warnings.extend(f"{item.path}: {w}" for w in getattr(item, "warnings", ()))
 
     parsed = {}
     for slug, items in by_slug.items():

@@ -34,6 +34,12 @@ MAX_STANDARD_NAMES = 20
 STANDARDS_MESSAGE = ("standards must be 'all', or channels of the response standards, "
                      "e.g. Complaints or [Complaints, Repairs]")
 MAX_CHOICES = 6
+# The summary is the article's one quick answer (the page shows it in its own box): a body
+# paragraph or heading that starts "Quick answer" repeats it, in words that drift apart.
+QUICK_ANSWER_RE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*quick answer\b",
+                             re.IGNORECASE | re.MULTILINE)
+QUICK_ANSWER_WARNING = ("the body has a 'Quick answer' paragraph: put the quick answer in "
+                        "the front matter's summary only (the page shows it)")
 
 
 class ContentError(Exception):
@@ -70,6 +76,8 @@ class ParsedArticle:
     # The date the content says it last changed (``updated:``); None when not given (the
     # editor: its versions are dated by when they were made).
     content_date: date | None = None
+    # Problems worth saying that do not stop the import (the import report lists them).
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_text(path: Path) -> str:
@@ -199,6 +207,7 @@ def parse_article(path: Path, root: Path | None = None,
         questions=questions,
         standards=standards,
         content_date=content_date,
+        warnings=[QUICK_ANSWER_WARNING] if QUICK_ANSWER_RE.search(body) else [],
     )
 
 
