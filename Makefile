@@ -9,7 +9,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 # The address people use, for links made outside a request (KB_BASE_URL overrides it):
 # the machine's name when listening on every address.
-URL_HOST := $(if $(filter 0.0.0.0 [::],$(HOST)),$(shell hostname -f 2>/dev/null || hostname),$(HOST))
+EVERY_ADDRESS := $(filter 0.0.0.0 [::],$(HOST))
+URL_HOST := $(if $(EVERY_ADDRESS),$(shell hostname -f 2>/dev/null || hostname),$(HOST))
 WORKERS ?= 2
 
 .PHONY: run setup test bench load lint clean help
@@ -42,7 +43,7 @@ setup: $(VENV)/.installed
 
 run: setup
 	@echo ""
-	@echo "  Frontline KB is starting on http://$(URL_HOST):$(PORT) (listening on $(HOST):$(PORT))"
+	@echo "  Frontline KB is starting on http://$(URL_HOST):$(PORT)$(if $(EVERY_ADDRESS), (listening on every address of this machine))"
 	@echo "  Sign in as agent, newstarter, manager or admin; the password is: demo"
 	@echo ""
 	KB_BASE_URL="$${KB_BASE_URL:-http://$(URL_HOST):$(PORT)}" $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
