@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
+from kb.content.importing import ImportReport
 from kb.extensions import db
 
 
@@ -49,8 +50,10 @@ def _require_schema() -> None:
 @click.option("--vocabularies", "vocabularies_dir", type=click.Path(path_type=Path),
               default=None, help="Folder of exported search vocabularies (crisis.yml, "
               "emergency.yml, synonyms.txt) to load over the stored ones.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also list each document made new or updated, and so indexed.")
 def import_content(articles_dir: Path | None, scripts_dir: Path | None,
-                   vocabularies_dir: Path | None) -> None:
+                   vocabularies_dir: Path | None, verbose: bool) -> None:
     """Load articles/ then scripts/ into the database; unchanged files make no new version."""
     from kb.articles.services import import_articles
     from kb.callscripts.services import import_scripts
@@ -59,26 +62,55 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None,
     directory = articles_dir or Path(current_app.config["KB_ARTICLES_DIR"])
     if not directory.is_dir():
         raise click.ClickException(f"No such folder: {directory}")
-    # Articles first: scripts cite them, and a citation must name an article that exists.
-    reports = [("Articles", import_articles(directory))]
     scripts = scripts_dir or Path(current_app.config["KB_SCRIPTS_DIR"])
-    if scripts.is_dir():
-        reports.append(("Call scripts", import_scripts(scripts)))
-    elif scripts_dir is not None:
+    if scripts_dir is not None and not scripts.is_dir():
         raise click.ClickException(f"No such folder: {scripts}")
-    else:
-        click.echo(f"Call scripts: no folder at {scripts}, skipped.")
-    db.session.commit()
-    # After the commit, the whole index is brought in step with the database (even when
-    # nothing changed: an earlier failed index write is caught up here).
-    index_error = _sync_index()
-    failed = False
+    if vocabularies_dir is not None and not vocabularies_dir.is_dir():
+        raise click.ClickException(f"No such folder: {vocabularies_dir}")
+
+    # Each step returns the lines to say once the bar is done (text printed while a bar is
+    # drawn would break it up). Articles first: scripts cite them, and a citation must name
+    # an article that exists.
+    reports: list[tuple[str, ImportReport]] = []
+    said: list[str] = []
+    outcome: dict[str, object] = {}
+
+    def import_documents() -> None:
+        reports.append(("Articles", import_articles(directory)))
+        if scripts.is_dir():
+            reports.append(("Call scripts", import_scripts(scripts)))
+        else:
+            said.append(f"Call scripts: no folder at {scripts}, skipped.")
+        db.session.commit()
+
+    def index() -> None:
+        # After the commit, the whole index is brought in step with the database (even
+        # when nothing changed: an earlier failed index write is caught up here).
+        outcome["index"] = _sync_index_result()
+
+    def vocabularies() -> None:
+        outcome["vocabularies_failed"] = _import_vocabularies(vocabularies_dir, said)
+
+    steps = [
+        ("articles and call scripts", import_documents),
+        ("search index", index),
+        ("reference data", lambda: said.extend(_seed_reference_data())),
+        ("induction programme", lambda: said.extend(_seed_induction())),
+        ("search vocabularies", vocabularies),
+    ]
+    with click.progressbar(steps, label="Importing content",
+                           item_show_func=lambda step: step[0] if step else None) as bar:
+        for _name, step in bar:
+            step()
+
+    index_result, index_error = outcome["index"]
+    failed = bool(outcome["vocabularies_failed"])
     for label, report in reports:
         click.echo(
             f"{label}: {len(report.created)} new, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.errors)} with errors."
         )
-        if index_error is None:
+        if verbose and index_error is None:
             for slug in report.created + report.updated:
                 click.echo(f"  indexed {slug}")
         for warning in report.warnings:
@@ -86,13 +118,26 @@ def import_content(articles_dir: Path | None, scripts_dir: Path | None,
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
         failed = failed or bool(report.errors)
-    _seed_reference_data()
-    _seed_induction()
-    failed = _import_vocabularies(vocabularies_dir) or failed
+    for line in said:
+        click.echo(line, err=line.startswith("error: "))
     if index_error is not None:
         click.echo(f"error: search index not updated: {index_error}.", err=True)
+    else:
+        click.echo(f"Search index: {index_result['added']} added, {index_result['updated']} "
+                   f"updated, {index_result['removed']} removed.")
     if failed or index_error is not None:
         sys.exit(1)
+
+
+def _sync_index_result() -> tuple[dict | None, str | None]:
+    """Bring the search index in step with the committed database: (counts, None), or
+    (None, the reason) when it cannot be written."""
+    from kb.search.services import IndexUnavailable, sync_index
+
+    try:
+        return sync_index(), None
+    except IndexUnavailable as error:
+        return None, str(error)
 
 
 def _sync_index() -> str | None:
@@ -106,29 +151,27 @@ def _sync_index() -> str | None:
     return None
 
 
-def _import_vocabularies(directory: Path | None) -> bool:
-    """Seed missing vocabularies from the shipped defaults, then load DIRECTORY if given;
-    returns True when a file was refused."""
+def _import_vocabularies(directory: Path | None, said: list[str]) -> bool:
+    """Seed missing vocabularies from the shipped defaults, then load DIRECTORY if given
+    (a folder the caller checked); adds what to say to ``said``, returns True when a file
+    was refused."""
     from kb.search.vocabularies import import_vocabularies, seed_vocabularies
 
     seeded = seed_vocabularies()
     db.session.commit()
     if seeded:
-        click.echo(f"Search vocabularies: {seeded} loaded from the shipped defaults.")
+        said.append(f"Search vocabularies: {seeded} loaded from the shipped defaults.")
     if directory is None:
         return False
-    if not directory.is_dir():
-        raise click.ClickException(f"No such folder: {directory}")
     changed, errors = import_vocabularies(directory)
     db.session.commit()
-    click.echo(f"Search vocabularies: {len(changed)} updated from {directory}"
-               + (f" ({', '.join(changed)})." if changed else "."))
-    for error in errors:
-        click.echo(f"error: {error}", err=True)
+    said.append(f"Search vocabularies: {len(changed)} updated from {directory}"
+                + (f" ({', '.join(changed)})." if changed else "."))
+    said.extend(f"error: {error}" for error in errors)
     return bool(errors)
 
 
-def _seed_reference_data() -> None:
+def _seed_reference_data() -> list[str]:
     """Helplines and response standards: loaded once into empty tables, then managers own
     them, so later imports never overwrite their edits."""
     from kb.crisis.services import seed_helplines
@@ -137,11 +180,12 @@ def _seed_reference_data() -> None:
     helplines, standards = seed_helplines(), seed_standards()
     db.session.commit()
     if helplines or standards:
-        click.echo(f"Reference data: {helplines} helpline(s), {standards} response "
-                   "standard(s) loaded.")
+        return [f"Reference data: {helplines} helpline(s), {standards} response "
+                "standard(s) loaded."]
+    return []
 
 
-def _seed_induction() -> None:
+def _seed_induction() -> list[str]:
     """The default induction programme, loaded once after the articles and scripts it
     lists; managers own it from then on."""
     from kb.induction.programmes import seed_default_programme
@@ -149,7 +193,8 @@ def _seed_induction() -> None:
     programme = seed_default_programme()
     db.session.commit()
     if programme is not None:
-        click.echo(f"Induction: “{programme.name}” loaded ({len(programme.items)} items).")
+        return [f"Induction: “{programme.name}” loaded ({len(programme.items)} items)."]
+    return []
 
 
 @click.command("export-content")
@@ -175,8 +220,9 @@ def export_content(directory: Path) -> None:
 @with_appcontext
 @click.option("--if-needed", is_flag=True,
               help="Only repair and catch up the index instead of rebuilding it.")
-def reindex(if_needed: bool) -> None:
-    """Rebuild the search index from the database, with a progress bar."""
+@click.option("--verbose", "-v", is_flag=True, help="Also list each document indexed.")
+def reindex(if_needed: bool, verbose: bool) -> None:
+    """Rebuild the search index from the database, with a progress bar and a summary."""
     from kb.search.services import IndexUnavailable, rebuild, sync_index
 
     _require_schema()
@@ -209,6 +255,13 @@ def reindex(if_needed: bool) -> None:
             count = rebuild(progress=advance)
     except IndexUnavailable as error:
         raise click.ClickException(f"Search index not rebuilt: {error}.") from None
+    if verbose:
+        from kb.search.providers import split_key
+        from kb.search.services import current_fingerprints
+
+        for key in sorted(current_fingerprints()):
+            kind, slug = split_key(key)
+            click.echo(f"  indexed {kind} {slug}")
     click.echo(f"Indexed {articles} article(s) and {scripts} call script(s) "
                f"({count} documents).")
 
@@ -361,7 +414,7 @@ def load_standards(pack: str | None, show_list: bool) -> None:
     checked = chosen.checked_on
     click.echo(f"Figures checked against their source on {checked.day} {checked:%B %Y}.")
     if chosen.in_force:
-        click.echo("This set is in force: the calculator offers its standards.")
+        click.echo("This set is in force: the due date calculator offers its standards.")
     else:
         click.echo("This set is NOT in force: a manager puts it in force on the standards "
                    "page (/tools/due-date/standards).")

@@ -25,9 +25,10 @@ def test_phonetic_spells_as_you_type_and_copies(page, live):
     box = page.locator("#text")
     assert box.evaluate("el => el === document.activeElement")  # ready to type on arrival
     box.press_sequentially("sw1a 1aa", delay=30)
-    line = "Sierra Whiskey One Alfa Space One Alfa Alfa"
+    line = "Sierra Whiskey One Alfa — One Alfa Alfa"
     expect(page.locator("#ph-spoken")).to_have_value(line)
-    expect(page.locator(".ph-chunk")).to_have_count(3)
+    expect(page.locator(".ph-group")).to_have_count(2)  # the postcode's halves
+    expect(page.locator(".ph-group").first).to_contain_text("First half")
     expect(page.locator(".ph-note")).to_contain_text("SW1A 1AA")
     assert "text=sw1a+1aa" in page.url  # the address can be shared or reloaded
 
@@ -63,7 +64,7 @@ def test_phonetic_page_without_javascript(browser, live):
     page.locator("#text").fill("SE1 7PB")
     page.keyboard.press("Enter")
     page.wait_for_url("**/tools/phonetic?text=SE1+7PB**")
-    assert page.locator("#ph-spoken").input_value() == "Sierra Echo One Space Seven Papa Bravo"
+    assert page.locator("#ph-spoken").input_value() == "Sierra Echo One — Seven Papa Bravo"
     assert page.locator("[data-copy]").first.is_hidden()  # Copy needs JavaScript
     context.close()
 

@@ -102,3 +102,32 @@ def test_export_round_trips(app, runner, make_article, tmp_path):
                                  "--scripts", str(out / "scripts")])
     assert "1 unchanged" in result.output
     assert _versions(app, "hold-etiquette") == [1]
+
+
+def test_import_says_a_summary_not_a_line_per_document(app, runner, make_article, articles_dir):
+    make_article("hold-etiquette", body="Ask first.")
+    make_article("fobs", body="Order a fob.")
+    (articles_dir / "broken.md").write_text("---\ntitle: [oops\n---\nBody\n")
+    result = runner.invoke(args=["import-content"])
+    out = result.output
+    assert result.exit_code == 1  # the broken file
+    assert "Articles: 2 new, 0 updated, 0 unchanged, 1 with errors." in out
+    assert "Search index: 2 added, 0 updated, 0 removed." in out
+    assert "error: " in out and "broken.md:2" in out  # problems still said in full
+    assert "indexed" not in out  # no line per document
+    assert "hold-etiquette" not in out and "fobs" not in out
+    assert out.startswith("Importing content")  # the progress bar's label
+
+    make_article("fobs", body="Order a new fob.")
+    again = runner.invoke(args=["import-content", "--verbose"]).output
+    assert "Articles: 0 new, 1 updated, 1 unchanged, 1 with errors." in again
+    assert "Search index: 0 added, 1 updated, 0 removed." in again
+    assert "  indexed fobs" in again and "hold-etiquette" not in again  # only what changed
+
+
+def test_import_refuses_a_missing_vocabularies_folder_before_changing_anything(
+        app, runner, make_article, tmp_path):
+    make_article("fobs", body="Order a fob.")
+    result = runner.invoke(args=["import-content", "--vocabularies", str(tmp_path / "nope")])
+    assert result.exit_code != 0 and "No such folder" in result.output
+    assert _versions(app, "fobs") is None

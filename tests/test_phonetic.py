@@ -13,6 +13,7 @@ from kb.tools.phonetic.speller import (
     chunks,
     decode,
     encode,
+    groups,
     looks_like_words,
     postcode,
     read,
@@ -28,8 +29,9 @@ SUPPORTED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -@."
 
 def test_encode_letters_digits_and_symbols():
     entries = encode("SE1 1AA")
-    assert [e.word for e in entries] == ["Sierra", "Echo", "One", "Space", "One", "Alfa", "Alfa"]
+    assert [e.word for e in entries] == ["Sierra", "Echo", "One", "", "One", "Alfa", "Alfa"]
     assert all(e.known for e in entries)
+    assert [e.is_gap for e in entries].count(True) == 1  # the space is a pause, not a word
     assert spoken(encode("j.doe-2@x.uk")) == (
         "Juliett Dot Delta Oscar Echo Dash Two At X-ray Dot Uniform Kilo"
     )
@@ -91,6 +93,9 @@ def test_decode_simple():
         ("Sierra-Echo-One", "SE1"),
         ("sierra. echo; one", "SE1"),
         ("Sierra Whiskey One Alfa Space One Alfa Alfa", "SW1A 1AA"),
+        ("Sierra Whiskey One Alfa — One Alfa Alfa", "SW1A 1AA"),  # the spoken line's break
+        ("Sierra Whiskey One Alfa – One Alfa Alfa", "SW1A 1AA"),
+        ("Sierra—Echo—One", "SE1"),  # a dash between words without spaces is no break
         ("Juliett Dot Smith", "J.Smith"),
         ("Bravo At Hyphen Dash Minus Full stop Underscore", "B@---._"),
         ("Sierra Echo 1", "SE1"),
@@ -111,21 +116,34 @@ def test_decode_of_nothing_is_nothing():
     assert decode("") == "" and decode(" , - ") == ""
 
 
+def _said_in_groups(text):
+    """What a listener takes down: each group's characters, one space between groups."""
+    return " ".join("".join(entry.char for entry in group) for group in groups(encode(text)))
+
+
 @given(st.text(alphabet=SUPPORTED, max_size=60))
 def test_round_trip(text):
-    assert decode(spoken(encode(text))) == text.upper()
+    heard = decode(spoken(encode(text)))
+    assert heard.replace(" ", "") == "".join(text.split()).upper()  # every character said
+    assert heard == _said_in_groups(text).upper()  # and each pause reads back as a space
 
 
-@given(st.text(alphabet="".join(ALPHABET) + "abcxyz", max_size=40))
+@given(st.text(alphabet="".join(ALPHABET) + " abcxyz", max_size=40))
 def test_round_trip_over_every_named_symbol(text):
-    assert decode(spoken(encode(text))) == text.upper()
+    heard = decode(spoken(encode(text)))
+    assert heard == _said_in_groups(text).upper()
+
+
+def test_round_trip_keeps_the_words_apart():
+    assert decode(spoken(encode("Mary Ann  Smith"))) == "MARY ANN SMITH"
+    assert decode(spoken(encode("se1 7pb"))) == "SE1 7PB"
 
 
 @given(st.text(max_size=80))
 def test_encode_never_fails_and_flags_only_what_it_cannot_spell(text):
     entries = encode(text)
     for entry in entries:
-        assert entry.word
+        assert entry.word or entry.is_gap
         if not entry.known:
             assert entry.char.upper() not in ALPHABET or not entry.char.isascii()
 
@@ -149,15 +167,47 @@ def test_postcode(text, expected):
     assert postcode(text) == expected
 
 
+def test_spaces_make_groups_and_are_not_said():
+    assert spoken(encode("SE1 7PB")) == "Sierra Echo One — Seven Papa Bravo"
+    assert "Space" not in spoken(encode("Flat 2  Hill Road"))
+    words = [[e.word for e in group] for group in groups(encode("Mary Ann Smith"))]
+    assert words == [["Mike", "Alfa", "Romeo", "Yankee"], ["Alfa", "November", "November"],
+                     ["Sierra", "Mike", "India", "Tango", "Hotel"]]
+    assert groups(encode("  ")) == []
+
+
 def test_chunks_split_at_spaces_and_symbols():
     words = [[e.word for e in group] for group in chunks(encode("SW1A 1AA"))]
-    assert words == [["Sierra", "Whiskey", "One", "Alfa"], ["Space"], ["One", "Alfa", "Alfa"]]
+    assert words == [["Sierra", "Whiskey", "One", "Alfa"], ["One", "Alfa", "Alfa"]]
     email = [[e.char for e in group] for group in chunks(encode("jo@x.uk"))]
     assert email == [["j", "o"], ["@"], ["x"], ["."], ["u", "k"]]
 
 
-def test_postcode_typed_without_a_space_still_reads_in_two_halves():
-    assert [len(group) for group in chunks(encode("SW1A1AA"))] == [4, 3]
+@pytest.mark.parametrize("text", ["SW1A1AA", "SW1A 1AA", "sw1a   1aa", "SW 1A1AA"])
+def test_a_postcode_reads_in_two_halves_however_it_is_spaced(text):
+    assert [[e.char.upper() for e in g] for g in groups(encode(text))] == [
+        ["S", "W", "1", "A"], ["1", "A", "A"]]
+    assert spoken(encode(text)) == "Sierra Whiskey One Alfa — One Alfa Alfa"
+
+
+def test_a_postcode_in_an_address_still_splits_in_halves():
+    said = spoken(encode("Flat 2, SE17PB"))
+    assert said == "Foxtrot Lima Alfa Tango — Two Comma — Sierra Echo One — Seven Papa Bravo"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Smith-Jones", "Sierra Mike India Tango Hotel Hyphen Juliett Oscar November Echo Sierra"),
+        ("Anne-Marie O'Neil", "Alfa November November Echo Hyphen Mike Alfa Romeo India Echo"
+         " — Oscar Apostrophe November Echo India Lima"),
+        ("O’Brien", "Oscar Apostrophe Bravo Romeo India Echo November"),  # typographic
+        ("ref-12", "Romeo Echo Foxtrot Dash One Two"),  # not a name: a dash
+    ],
+)
+def test_names_say_hyphen_and_apostrophe(text, expected):
+    assert spoken(encode(text)) == expected
+    assert all(entry.known for entry in encode(text))
 
 
 def test_long_references_read_in_short_chunks():
@@ -184,7 +234,7 @@ def test_auto_detect(text, decodes):
 
 
 def test_spell_explicit_modes_override_detection():
-    assert spell("Mike Oscar", "encode").spoken.startswith("Mike India Kilo Echo Space")
+    assert spell("Mike Oscar", "encode").spoken.startswith("Mike India Kilo Echo — Oscar")
     assert spell("Mike", "decode").decoded == "M"
 
 
@@ -222,7 +272,12 @@ def test_api_contract(agent_client):
 
 def test_api_postcode_and_unknown_characters(agent_client):
     data = agent_client.get("/api/phonetic", query_string={"text": "SW1A 1AA é"}).get_json()
-    assert data["spoken"] == "Sierra Whiskey One Alfa Space One Alfa Alfa Space é"
+    assert data["spoken"] == "Sierra Whiskey One Alfa — One Alfa Alfa — é"
+    assert data["words"] == ["Sierra", "Whiskey", "One", "Alfa", "One", "Alfa", "Alfa", "é"]
+    assert data["groups"] == [["Sierra", "Whiskey", "One", "Alfa"], ["One", "Alfa", "Alfa"], ["é"]]
+    # The words, the entries and the groups describe the same characters said.
+    assert [entry["word"] for entry in data["entries"]] == data["words"]
+    assert [word for group in data["groups"] for word in group] == data["words"]
     assert data["unknown"] == ["é"]
     assert data["entries"][-1] == {
         "char": "é",
@@ -282,10 +337,23 @@ def test_page_works_without_javascript(agent_client):
     response = agent_client.get("/tools/phonetic?text=SW1A+1AA")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Sierra Whiskey One Alfa Space One Alfa Alfa</textarea>" in page  # copyable line
+    assert "Sierra Whiskey One Alfa — One Alfa Alfa</textarea>" in page  # copyable line
     assert 'class="ph-word">Whiskey<' in page  # the list
     assert "Postcode <strong>SW1A 1AA</strong>" in page
+    assert page.count('class="ph-group"') == 2
+    assert page.index("First half") < page.index("Second half")
+    assert ">Space<" not in page and "␣" not in page
     assert 'data-copy="ph-spoken" hidden' in page  # Copy appears only with JavaScript
+
+
+def test_page_shows_each_word_as_a_group(agent_client):
+    page = agent_client.get("/tools/phonetic?text=Mary+Ann+Smith-Jones").get_data(as_text=True)
+    assert page.count('class="ph-group"') == 3
+    assert "Word 1 of 3" in page and "Word 3 of 3" in page
+    assert "In 3 words: say each word, then pause" in page
+    assert 'class="ph-word">Hyphen<' in page and "Space" not in page
+    one_word = agent_client.get("/tools/phonetic?text=Smith").get_data(as_text=True)
+    assert "ph-group__label" not in one_word  # one group needs no label
 
 
 def test_page_flags_unknown_characters_in_words(agent_client):
@@ -333,4 +401,5 @@ def test_reference_card(agent_client):
     page = agent_client.get("/tools/phonetic/card").get_data(as_text=True)
     for word in ("Alfa", "Juliett", "X-ray", "Zulu", "Zero", "Niner", "Dash", "Underscore"):
         assert word in page
+    assert "Space" not in page and "No word for a space" in page
     assert "print.css" in page and "data-print hidden" in page

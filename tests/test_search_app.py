@@ -116,6 +116,9 @@ def test_reindex_command_rebuilds_with_progress(app, runner, make_article):
     result = runner.invoke(args=["reindex"])
     assert result.exit_code == 0, result.output
     assert "Indexed 2 article(s)" in result.output
+    assert "indexed article" not in result.output  # a summary, not a line per document
+    verbose = runner.invoke(args=["reindex", "--verbose"]).output
+    assert verbose.count("  indexed article ") == 2 and "Indexed 2 article(s)" in verbose
     result = runner.invoke(args=["reindex", "--if-needed"])
     assert "0 added, 0 updated, 0 removed" in result.output
 

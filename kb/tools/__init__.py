@@ -1,4 +1,4 @@
-"""Mid-call tools: phonetic speller, hold timer, response-time calculator.
+"""Mid-call tools: phonetic speller, hold timer, due date calculator.
 
 One package per tool (views, services, and forms where it has one); they share this
 blueprint, so every address and endpoint name stays ``tools.*``.

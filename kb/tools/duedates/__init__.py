@@ -1,2 +1,2 @@
-"""The response-time calculator: ``arithmetic`` (no Flask), ``services`` (standards as
+"""The due date calculator: ``arithmetic`` (no Flask), ``services`` (standards as
 audited data), ``forms``, ``views``."""

@@ -1,4 +1,4 @@
-"""The response-time calculator and, for managers, the standards behind it."""
+"""The due date calculator and, for managers, the standards behind it."""
 
 from __future__ import annotations
 

@@ -22,8 +22,9 @@ DIGITS: dict[str, str] = {
     "0": "Zero", "1": "One", "2": "Two", "3": "Three", "4": "Four",
     "5": "Five", "6": "Six", "7": "Seven", "8": "Eight", "9": "Nine",
 }  # fmt: skip
+# No word for a space: the words either side are said as separate groups, with a pause.
 SYMBOLS: dict[str, str] = {
-    " ": "Space", "-": "Dash", "@": "At", ".": "Dot", "/": "Slash", "_": "Underscore",
+    "-": "Dash", "@": "At", ".": "Dot", "/": "Slash", "_": "Underscore",
     "'": "Apostrophe", "&": "Ampersand", "+": "Plus", ",": "Comma", "#": "Hash",
     "(": "Open bracket", ")": "Close bracket", ":": "Colon",
 }  # fmt: skip
@@ -37,7 +38,7 @@ VARIANTS: dict[str, str] = {
     "niner": "9", "hyphen": "-", "minus": "-", "at sign": "@", "point": ".",
     "period": ".", "full stop": ".", "forward slash": "/", "stroke": "/",
     "under score": "_", "and sign": "&", "hash sign": "#", "left bracket": "(",
-    "right bracket": ")", "blank": " ",
+    "right bracket": ")", "space": " ", "blank": " ",
 }  # fmt: skip
 WORDS: dict[str, str] = {
     **{word.lower().replace("-", " "): char for char, word in ALPHABET.items()},
@@ -46,6 +47,14 @@ WORDS: dict[str, str] = {
 # Read-back input is split on these: spaces, commas, full stops, hyphens, slashes.
 _SEPARATORS = re.compile(r"[\s,;.:\-\u2010-\u2015/|]+")
 _EDGE_PUNCTUATION = "\"'`\u2018\u2019\u201c\u201d()[]{}!?<>"
+# In the spoken line, groups are joined by a dash standing alone; read back, it is a space.
+GROUP_BREAK = " \u2014 "
+_GROUP_BREAK = re.compile(r"\s+[\u2013\u2014]\s+")
+# A name: letters, with spaces, hyphens or apostrophes between them (Anne-Marie O'Neil).
+_NAME = re.compile(r"^[^\W\d_]+(?:(?:\s+|-|['\u2019])[^\W\d_]+)*$")
+# In a name a hyphen is said "hyphen" (Smith hyphen Jones); elsewhere, "dash".
+NAME_WORDS = {"-": "Hyphen"}
+APOSTROPHES = "\u2019"  # a typographic apostrophe (O’Brien) reads as the plain one
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
 LONG_RUN = 6  # runs longer than this are split into chunks of at most CHUNK characters
 CHUNK = 4
@@ -71,9 +80,14 @@ class Entry:
         return "space" if self.char.isspace() else self.char
 
     @property
+    def is_gap(self) -> bool:
+        """True for a space: nothing is said for it; it ends a group."""
+        return self.char.isspace()
+
+    @property
     def is_separator(self) -> bool:
-        """True for spaces and symbols, which read as their own chunk."""
-        return self.known and not self.char.isalnum()
+        """True for symbols, which read as their own chunk."""
+        return self.known and not self.char.isalnum() and not self.is_gap
 
     def to_json(self) -> dict:
         """The entry as a JSON object."""
@@ -94,16 +108,30 @@ class Reading:
 
 
 def encode(text: str) -> list[Entry]:
-    """Spell text character by character; characters outside the alphabet are flagged."""
-    return [_encode_char(char) for char in unicodedata.normalize("NFC", text)]
+    """Spell text character by character; characters outside the alphabet are flagged.
+
+    A space has an entry with no word (a gap between groups, see ``groups``).
+    """
+    text = unicodedata.normalize("NFC", text)
+    name = is_name(text)
+    return [_encode_char(char, name) for char in text]
 
 
-def _encode_char(char: str) -> Entry:
+def is_name(text: str) -> bool:
+    """True for a person's or a place's name: letters, and spaces, hyphens or apostrophes."""
+    return bool(_NAME.match(text.strip()))
+
+
+def _encode_char(char: str, in_name: bool = False) -> Entry:
+    if in_name and char in NAME_WORDS:
+        return Entry(char, NAME_WORDS[char])
+    if char in APOSTROPHES:
+        return Entry(char, ALPHABET["'"])
     # ASCII only: "ı".upper() is "I" and "ſ".upper() is "S", but neither is that letter.
     if char.isascii() and char.upper() in ALPHABET:
         return Entry(char, ALPHABET[char.upper()])
     if char.isspace():
-        return Entry(char, "Space")
+        return Entry(char, "")
     word = char if char.isprintable() else f"U+{ord(char):04X}"
     return Entry(char, word, known=False, note=describe(char))
 
@@ -121,12 +149,24 @@ def describe(char: str) -> str:
 
 
 def spoken(entries: list[Entry]) -> str:
-    """The words as one line to read out: 'Sierra Echo One'."""
-    return " ".join(entry.word for entry in entries)
+    """The words as one line to read out, a dash between groups: 'Sierra Echo One — Seven'."""
+    return GROUP_BREAK.join(" ".join(entry.word for entry in group) for group in groups(entries))
 
 
 def read(text: str) -> list[Reading]:
-    """Read NATO words (and variants, digits, 'S for Sugar') back into characters."""
+    """Read NATO words (and variants, digits, 'S for Sugar') back into characters.
+
+    A dash standing alone between words (the spoken line's group break) reads as a space.
+    """
+    readings: list[Reading] = []
+    for index, part in enumerate(_GROUP_BREAK.split(text)):
+        if index:
+            readings.append(Reading("\u2014", " "))
+        readings.extend(_read_part(part))
+    return readings
+
+
+def _read_part(text: str) -> list[Reading]:
     tokens = [t.strip(_EDGE_PUNCTUATION) for t in _SEPARATORS.split(text)]
     tokens = [t for t in tokens if t]
     readings: list[Reading] = []
@@ -180,28 +220,61 @@ def postcode(text: str) -> str | None:
     return f"{match.group(1)} {match.group(2)}" if match else None
 
 
+def groups(entries: list[Entry]) -> list[list[Entry]]:
+    """The words to say as separate groups: split at spaces, and a postcode in its halves.
+
+    The spaces themselves are left out: a pause between groups says them.
+    """
+    found: list[list[Entry]] = []
+    word: list[Entry] = []
+    for entry in [*entries, Entry(" ", "")]:
+        if not entry.is_gap:
+            word.append(entry)
+        elif word:
+            found.append(word)
+            word = []
+    halves = _postcode_halves(found)
+    return halves if halves else [half for word in found for half in _postcode_split(word)]
+
+
+def _postcode_halves(found: list[list[Entry]]) -> list[list[Entry]] | None:
+    """A postcode typed with odd spacing ('SW 1A1AA') still reads in its two halves."""
+    if len(found) < 2:
+        return None
+    run = [entry for word in found for entry in word]
+    return _postcode_split(run) if postcode("".join(e.char for e in run)) else None
+
+
+def _postcode_split(run: list[Entry]) -> list[list[Entry]]:
+    if postcode("".join(entry.char for entry in run)):  # typed without its space
+        cut = len(run) - 3
+        return [run[:cut], run[cut:]]
+    return [run]
+
+
 def chunks(entries: list[Entry]) -> list[list[Entry]]:
-    """Split a spelling into short groups to read with a pause between them."""
-    groups: list[list[Entry]] = []
+    """Split a spelling into short chunks to read with a pause between them."""
+    return [chunk for group in groups(entries) for chunk in group_chunks(group)]
+
+
+def group_chunks(group: list[Entry]) -> list[list[Entry]]:
+    """One group in chunks: each symbol alone, and a long run in pieces of up to four."""
+    found: list[list[Entry]] = []
     run: list[Entry] = []
-    for entry in entries:
+    for entry in group:
         if entry.is_separator:
-            groups.extend(_split_run(run))
-            groups.append([entry])
+            found.extend(_split_run(run))
+            found.append([entry])
             run = []
         else:
             run.append(entry)
-    groups.extend(_split_run(run))
-    return groups
+    found.extend(_split_run(run))
+    return found
 
 
 def _split_run(run: list[Entry]) -> list[list[Entry]]:
     if not run:
         return []
-    code = postcode("".join(entry.char for entry in run))
-    if code:  # a postcode typed without its space still reads in two halves
-        cut = len(run) - 3
-        return [run[:cut], run[cut:]]
     if len(run) <= LONG_RUN:
         return [run]
     count = -(-len(run) // CHUNK)
@@ -232,9 +305,14 @@ class PhoneticSpelling:
     readings: list[Reading] = field(default_factory=list)
 
     @property
+    def said(self) -> list[Entry]:
+        """The entries that are said: every one but the spaces."""
+        return [entry for entry in self.entries if not entry.is_gap]
+
+    @property
     def words(self) -> list[str]:
-        """One word per character (or per unrecognised word when reading back)."""
-        return [entry.word for entry in self.entries]
+        """One word per character said (or per unrecognised word when reading back)."""
+        return [entry.word for entry in self.said]
 
     @property
     def spoken(self) -> str:
@@ -255,8 +333,18 @@ class PhoneticSpelling:
 
     @property
     def chunks(self) -> list[list[Entry]]:
-        """The spelling in short groups."""
+        """The spelling in short chunks."""
         return chunks(self.entries)
+
+    @property
+    def groups(self) -> list[list[Entry]]:
+        """The spelling in groups said with a pause between them (words, postcode halves)."""
+        return groups(self.entries)
+
+    @property
+    def grouped_chunks(self) -> list[list[list[Entry]]]:
+        """Each group in its chunks, for the page."""
+        return [group_chunks(group) for group in self.groups]
 
     @property
     def postcode(self) -> str | None:
@@ -277,8 +365,9 @@ class PhoneticSpelling:
             "mode": self.mode,
             "words": self.words,
             "spoken": self.spoken,
-            "entries": [entry.to_json() for entry in self.entries],
-            "chunks": [[entry.word for entry in group] for group in self.chunks],
+            "groups": [[entry.word for entry in group] for group in self.groups],
+            "entries": [entry.to_json() for entry in self.said],
+            "chunks": [[entry.word for entry in chunk] for chunk in self.chunks],
             "unknown": self.unknown,
             "postcode": self.postcode,
         }

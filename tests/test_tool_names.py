@@ -1,0 +1,67 @@
+"""Each mid-call tool goes by one name: its tab title, its heading and every link to it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import login
+
+NAMES = {
+    "/tools/due-date": "Due date calculator",
+    "/tools/phonetic": "Phonetic speller",
+    "/tools/hold": "Hold timer",
+}
+LINK = re.compile(r'<a href="(/tools/[a-z-]+)"[^>]*>(.*?)</a>', re.S)
+
+
+def _ours(url: str, page: str) -> str:
+    """The part of the page the tools' templates write: the main content (the header is
+    base.html's), and on an article only the due dates box and the standards note (its
+    body is the article's own words)."""
+    if url.startswith("/articles/"):
+        parts = re.findall(r'<section class="due-now".*?</section>|<aside class="standards-note"'
+                           r'.*?</aside>', page, re.S)
+        assert parts
+        return "".join(parts)
+    return page[page.index("<main"):page.index("</main>")]
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.mark.parametrize("url", list(NAMES))
+def test_a_tool_page_is_titled_and_headed_by_its_name(agent_client, url):
+    page = agent_client.get(url).get_data(as_text=True)
+    name = NAMES[url]
+    assert f"<title>{name} · " in page
+    assert re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S).group(1).strip() == name
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("agent", "/articles/response-times"),  # the due dates box and the standards note
+        ("agent", "/tools/phonetic/card"),
+        ("manager", "/tools/due-date/standards"),
+    ],
+)
+def test_links_to_a_tool_call_it_by_its_name(shipped_app, who, url):
+    client = shipped_app.test_client()
+    login(client, who)
+    page = client.get(url)
+    assert page.status_code == 200
+    links = [(href, _text(text)) for href, text in LINK.findall(_ours(url, page.get_data(True)))]
+    named = [(href, text) for href, text in links if href in NAMES]
+    assert named  # the page does link to a tool
+    for href, text in named:
+        assert NAMES[href].lower() in text.lower(), (href, text)
+
+
+def test_the_admin_page_names_the_calculator_the_same_way(shipped_app):
+    client = shipped_app.test_client()
+    login(client, "admin")
+    text = _text(client.get("/admin/").get_data(as_text=True))
+    assert "behind the due date calculator" in text
