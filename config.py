@@ -56,6 +56,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("KB_REMEMBER_DAYS", 14))
+    # Whether "Keep me signed in" starts ticked on the sign-in page. Off by default: on a
+    # shared desk the next person would otherwise inherit the account.
+    KB_REMEMBER_ME_DEFAULT = _env_bool("KB_REMEMBER_ME_DEFAULT", False)
     # Absolute links (the OpenSearch description) start with this, never the Host header.
     KB_BASE_URL = _env("KB_BASE_URL", "http://127.0.0.1:5000")
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole shift

@@ -1,4 +1,5 @@
-"""Real Chromium: the crisis shortcut, the page without JavaScript, copying, accessibility."""
+"""Real Chromium: the crisis shortcut, the page without JavaScript, copying, accessibility;
+signed out, printed on A4, and at 800 px."""
 
 from __future__ import annotations
 
@@ -132,6 +133,104 @@ def test_incident_form_with_errors_has_no_serious_violations(axe_page, live):
     axe_page.locator(".error-summary").wait_for()
     serious = serious_violations(axe_page)
     assert not serious, serious
+
+
+# --- signed out, printing, 800 px ----------------------------------------------------
+
+
+def test_signed_out_the_login_page_shortcut_opens_the_crisis_page(page, live):
+    page.goto(f"{live}/login")
+    assert page.get_by_label("Username").evaluate("el => el === document.activeElement")
+    page.keyboard.press("Alt+Shift+KeyC")
+    _on_crisis_page(page, live)
+    page.goto(f"{live}/login")
+    page.get_by_role("link", name="Crisis").click()
+    _on_crisis_page(page, live)
+
+
+def test_signed_out_without_javascript_then_sign_in_to_record(browser, live):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live}/crisis/")
+    assert page.get_by_text("Do not put the caller on hold.").first.is_visible()
+    samaritans = page.locator("#helplines .helpline", has_text="Samaritans")
+    assert samaritans.get_by_role("link", name="Call Samaritans on 116 123").is_visible()
+    assert "Free to call" in samaritans.inner_text()
+    assert page.locator("#helplines .helpline").count() >= 9
+    assert page.get_by_role("link", name="Record this call").count() == 0
+    page.get_by_role("link", name="Sign in to record the incident").first.click()
+    page.get_by_label("Username").fill("agent")
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live}/crisis/incidents/new")
+    assert page.get_by_label("What the caller said").is_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/crisis/", "/login"])
+def test_signed_out_pages_have_no_serious_accessibility_violations(axe_page, live, path):
+    axe_page.goto(f"{live}{path}")
+    assert axe_page.locator("h1").count() == 1
+    serious = serious_violations(axe_page)
+    assert not serious, serious
+
+
+def _pages_printed(page) -> int:
+    pdf = page.pdf(format="A4")
+    return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+
+
+@pytest.mark.parametrize("user", [None, "manager"])
+def test_crisis_page_prints_on_one_a4_page_without_its_buttons(page, live, user):
+    if user:
+        sign_in(page, live, user)
+    page.goto(f"{live}/crisis/")
+    buttons = page.locator(".crisis-actions, .crisis-record, .helpline__call")
+    assert buttons.first.is_visible()
+    assert _pages_printed(page) == 1
+    page.emulate_media(media="print")
+    for index in range(buttons.count()):
+        assert not buttons.nth(index).is_visible()
+    assert page.locator(".helpline__value").first.is_visible()  # the numbers are printed
+    assert page.get_by_text("Take it seriously").is_visible()
+
+
+# Everything a signed-out visitor, an agent and a manager open in the crisis area.
+CRISIS_PAGES = [
+    (None, "/crisis/"), (None, "/login"),
+    ("agent", "/crisis/"), ("agent", "/crisis/incidents/new"),
+    ("manager", "/crisis/"), ("manager", "/crisis/helplines"),
+    ("manager", "/crisis/helplines/new"), ("manager", "/crisis/helplines/1/edit"),
+    ("manager", "/crisis/incidents"), ("manager", "/crisis/incidents/1"),
+]
+
+
+# 800 px: a browser beside a softphone; 640 px: 1280x720 zoomed to 200%.
+@pytest.mark.parametrize("width", [800, 640])
+def test_crisis_pages_fit_without_sideways_scrolling(browser, live, shipped_app, width):
+    _ensure_an_incident(shipped_app)
+    context = browser.new_context(viewport={"width": width, "height": 720})
+    page = context.new_page()
+    signed_in_as, problems = None, []
+    for user, path in CRISIS_PAGES:
+        if user != signed_in_as:
+            context.clear_cookies()
+            if user:
+                sign_in(page, live, user)
+            signed_in_as = user
+        page.goto(f"{live}{path}")
+        widths = page.evaluate("""() => ({
+            page: document.documentElement.scrollWidth,
+            window: window.innerWidth,
+            regions: [...document.querySelectorAll('main *')]
+              .filter(el => el.scrollWidth > el.clientWidth + 1
+                            && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
+              .map(el => el.className)
+        })""")
+        if widths["page"] > widths["window"] or widths["regions"]:
+            problems.append(f"{user or 'signed out'} {path}: {widths}")
+    context.close()
+    assert not problems, problems
 
 
 def _ensure_an_incident(app) -> None:

@@ -209,18 +209,12 @@ def test_page_falls_back_to_the_shipped_helplines_without_the_table(app, agent):
     assert 'href="tel:116123"' in html and 'value="0800 731 2864"' in html
 
 
-def test_signed_out_visitors_are_sent_to_sign_in(client):
-    response = client.get("/crisis/")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-def test_page_also_works_if_it_is_made_public(client, monkeypatch):
-    from kb.auth import services as auth
-
-    monkeypatch.setattr(auth, "PUBLIC_ENDPOINTS", auth.PUBLIC_ENDPOINTS | {"crisis.protocol"})
+def test_signed_out_visitors_get_the_plan_but_must_sign_in_to_record(client):
     response = client.get("/crisis/")
     assert response.status_code == 200
     assert 'href="tel:116123"' in response.get_data(as_text=True)
+    response = client.get("/crisis/incidents/new")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 # --- helplines as data ---------------------------------------------------------------
@@ -233,7 +227,7 @@ def test_helplines_are_seeded_exactly_from_the_standard(app, agent):
         assert {h.name: h.number for h in rows} == SEED_NUMBERS
         assert all(h.active and h.last_verified is None and h.verified_by == "" for h in rows)
         assert [h.name for h in rows][:4] == [
-            "Emergency services", "SLAM Crisis Line", "Mind", "Samaritans"]
+            "Emergency services", "Samaritans", "Mind", "Get Connected"]
         patient_care = next(h for h in rows if h.number == "020 8401 3637")
         assert patient_care.hours == (
             "6.30pm to 8.30am on weekdays; 24 hours at weekends and on bank holidays")
@@ -364,10 +358,10 @@ def test_manager_adds_a_helpline(app, manager):
     url = "/crisis/helplines/new"
     data = {"csrf_token": csrf_token(manager.get(url)), "name": "Shout",
             "number": "85258", "hours": "24 hours", "audience": "Text service",
-            "notes": "", "position": "45"}
+            "notes": "", "position": "35"}
     assert manager.post(url, data=data).status_code == 302
     row = helpline_row(app, "Shout")
-    assert row["number"] == "85258" and row["position"] == 45 and row["last_verified"] is None
+    assert row["number"] == "85258" and row["position"] == 35 and row["last_verified"] is None
     (audit,) = audit_rows(app, "helpline.create")
     assert audit.detail["before"] is None and audit.detail["after"]["number"] == "85258"
     html = manager.get("/crisis/").get_data(as_text=True)
@@ -536,7 +530,8 @@ def test_incident_is_stored_and_appears_in_the_manager_list(app):
         assert row.what_was_said == "Said they had taken tablets and were alone."
         assert row.caller_location == "At home" and row.support_partner == "Sam Colleague"
         assert row.emergency_services_called is True
-        assert row.helplines_given == ["SLAM Crisis Line: 0800 731 2864", "Samaritans: 116 123"]
+        # In the crisis page's order: national helplines, then local ones.
+        assert row.helplines_given == ["Samaritans: 116 123", "SLAM Crisis Line: 0800 731 2864"]
         incident_id = row.id
     (audit,) = audit_rows(app, "crisis_incident.create")
     assert audit.target == f"crisis_incident:{incident_id}"

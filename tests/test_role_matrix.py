@@ -80,7 +80,7 @@ EXPECTED: dict[str, Expect] = {
     "tools.edit_standard": E("manager"),
     "tools.edit_set": E("manager"),
     # crisis
-    "crisis.protocol": E("agent"),
+    "crisis.protocol": E("public"),  # the plan and helplines; the record needs sign-in
     "crisis.new_incident": E("agent"),
     "crisis.incidents": E("manager"),
     "crisis.incident": E("manager"),  # and its author (the sample's is another agent)

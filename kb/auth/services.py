@@ -22,8 +22,10 @@ from kb.core import audit
 from kb.extensions import db, limiter, login_manager
 from kb.models import ROLES, ApiToken, Team, User, utcnow
 
-# Endpoints anyone may reach without signing in.
-PUBLIC_ENDPOINTS = {"auth.login", "healthz", "favicon", "static", "auth.logout"}
+# Endpoints anyone may reach without signing in. The crisis protocol is one: an expired
+# session in the middle of a crisis call must not stand between an agent and the plan.
+PUBLIC_ENDPOINTS = {"auth.login", "healthz", "favicon", "static", "auth.logout",
+                    "crisis.protocol"}
 DEMO_ACCOUNTS = (
     ("agent", "Alex Agent", "agent", "Contact centre"),
     ("newstarter", "Nina Newstarter", "agent", "Contact centre"),

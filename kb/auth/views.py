@@ -31,7 +31,8 @@ def login():
     next_url = request.args.get("next")
     if current_user.is_authenticated:
         return redirect(next_url if is_safe_next(next_url) else url_for("articles.home"))
-    form = LoginForm()
+    # Used only when the form is not posted: a refused sign-in keeps what the user chose.
+    form = LoginForm(remember=bool(current_app.config.get("KB_REMEMBER_ME_DEFAULT")))
     if form.validate_on_submit():
         username = form.username.data
         wait = login_backoff(username)

@@ -21,8 +21,10 @@ from kb.crisis.services import (
     AUDIENCE_MAX,
     HELPLINE_NOTES_MAX,
     HOURS_MAX,
+    LOCAL,
     LOCATION_MAX,
     NAME_MAX,
+    NATIONAL,
     PARTNER_MAX,
     TEXT_MAX,
     HelplineData,
@@ -80,6 +82,18 @@ class HelplineForm(FlaskForm):
     audience = StringField("Who it is for", filters=[_strip], validators=[Capped(AUDIENCE_MAX)])
     notes = TextAreaField("Notes", filters=[_strip], validators=[Capped(HELPLINE_NOTES_MAX)],
                           render_kw={"rows": 3})
+    # A form posted without it (an old page) keeps the helpline's coverage as it was.
+    coverage = RadioField(
+        "Who can use it",
+        choices=[
+            SelectChoice(NATIONAL, "Callers anywhere in the country (listed first)"),
+            SelectChoice(LOCAL, "Local callers only (listed after the national helplines)"),
+        ],
+        default=NATIONAL,
+        validators=[Optional()],
+        invalid_choice_message="Choose whether callers anywhere in the country can use it, "
+        "or only local callers.",
+    )
     position = IntegerField(
         "Order on the crisis page",
         validators=[Optional(), NumberRange(0, 9999, "Use a whole number from 0 to 9999.")],
@@ -95,6 +109,7 @@ class HelplineForm(FlaskForm):
             audience=self.audience.data or "",
             notes=self.notes.data or "",
             position=self.position.data,
+            coverage=self.coverage.data or NATIONAL,
         )
 
 

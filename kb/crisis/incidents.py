@@ -16,6 +16,7 @@ from kb.crisis.services import (
     InvalidEntry,
     NotAllowed,
     audit,
+    page_order,
     require_manager,
     to_utc,
 )
@@ -82,7 +83,7 @@ def record_incident(data: IncidentData, actor: User, now: datetime | None = None
             db.session.scalars(
                 db.select(Helpline)
                 .where(Helpline.id.in_(wanted), Helpline.active.is_(True))
-                .order_by(Helpline.position, Helpline.id)
+                .order_by(*page_order())
             )
         )
         if wanted

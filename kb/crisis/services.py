@@ -43,9 +43,14 @@ PARTNER_MAX = 120
 
 _PHONE_RE = re.compile(r"^\+?[0-9 ()]+$")
 _WEB_RE = re.compile(r"^(https://|www\.)[^\s<>\"'`]+\.[^\s<>\"'`]+$", re.IGNORECASE)
-_AUDITED = ("name", "number", "hours", "audience", "notes", "position", "active",
+_AUDITED = ("name", "number", "hours", "audience", "notes", "coverage", "position", "active",
             "last_verified", "verified_by")
-_EDITABLE = ("name", "number", "hours", "audience", "notes", "position")
+_EDITABLE = ("name", "number", "hours", "audience", "notes", "coverage", "position")
+
+# Who can use a helpline: the crisis page lists the national ones first, local ones after.
+NATIONAL = "national"
+LOCAL = "local"
+COVERAGES = (NATIONAL, LOCAL)
 
 
 class HelplineNotFound(NotFound):
@@ -74,6 +79,7 @@ class HelplineData:
     audience: str = ""
     notes: str = ""
     position: int | None = None
+    coverage: str = NATIONAL
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class ShippedHelpline:
     audience: str
     notes: str
     position: int
+    coverage: str = NATIONAL
     active: bool = True
     last_verified: date | None = None
     verified_by: str = ""
@@ -116,6 +123,14 @@ def check_number(value: str) -> str:
     if text.count("(") != text.count(")"):
         raise InvalidEntry("number", "Check the brackets in the number: one is not closed.")
     return text
+
+
+def check_coverage(value: str) -> str:
+    """'national' or 'local'; raises InvalidEntry for anything else."""
+    if value not in COVERAGES:
+        raise InvalidEntry("coverage", "Choose whether callers anywhere in the country can "
+                           "use this helpline, or only local ones.")
+    return value
 
 
 def is_web_address(number: str) -> bool:
@@ -157,6 +172,7 @@ def load_seed(path: Path | None = None) -> list[HelplineData]:
                 audience=" ".join(str(entry.get("audience") or "").split()),
                 notes=" ".join(str(entry.get("notes") or "").split()),
                 position=int(entry.get("position", index * 10)),
+                coverage=check_coverage(str(entry.get("coverage") or NATIONAL)),
             )
         )
     return items
@@ -176,7 +192,8 @@ def seed_helplines(path: Path | None = None) -> int:
         db.session.add(
             Helpline(
                 name=item.name, number=item.number, hours=item.hours, audience=item.audience,
-                notes=item.notes, position=item.position or 0, active=True,
+                notes=item.notes, position=item.position or 0, coverage=item.coverage,
+                active=True,
                 last_verified=None, verified_by="", updated_at=now,
             )
         )
@@ -188,13 +205,15 @@ def seed_helplines(path: Path | None = None) -> int:
     return len(items)
 
 
+def page_order() -> tuple:
+    """The crisis page's order: national helplines, then local ones; each by position."""
+    return (db.case((Helpline.coverage == LOCAL, 1), else_=0), Helpline.position, Helpline.id)
+
+
 def active_helplines() -> list[Helpline]:
-    """The helplines shown on the crisis page, in their set order."""
-    return list(
-        db.session.scalars(
-            db.select(Helpline).filter_by(active=True).order_by(Helpline.position, Helpline.id)
-        )
-    )
+    """The helplines shown on the crisis page, in page order."""
+    return list(db.session.scalars(db.select(Helpline).filter_by(active=True)
+                                   .order_by(*page_order())))
 
 
 def helplines_for_page() -> tuple[list[Helpline] | list[ShippedHelpline], bool]:
@@ -205,11 +224,13 @@ def helplines_for_page() -> tuple[list[Helpline] | list[ShippedHelpline], bool]:
         db.session.rollback()
         current_app.logger.exception("Helplines table unavailable; showing the shipped list")
     try:
-        shipped = [
-            ShippedHelpline(id=index, name=item.name, number=item.number, hours=item.hours,
-                            audience=item.audience, notes=item.notes, position=item.position or 0)
-            for index, item in enumerate(load_seed(), start=1)
-        ]
+        shipped = sorted(
+            (ShippedHelpline(id=index, name=item.name, number=item.number, hours=item.hours,
+                             audience=item.audience, notes=item.notes,
+                             position=item.position or 0, coverage=item.coverage)
+             for index, item in enumerate(load_seed(), start=1)),
+            key=lambda h: (h.coverage == LOCAL, h.position, h.id),
+        )
     except Exception:  # noqa: BLE001 - the page still shows the plan and 999
         current_app.logger.exception("Could not read the shipped helplines")
         shipped = []
@@ -217,14 +238,9 @@ def helplines_for_page() -> tuple[list[Helpline] | list[ShippedHelpline], bool]:
 
 
 def all_helplines() -> list[Helpline]:
-    """Every helpline for the admin list: active ones first, in their set order."""
-    return list(
-        db.session.scalars(
-            db.select(Helpline).order_by(
-                Helpline.active.desc(), Helpline.position, Helpline.id
-            )
-        )
-    )
+    """Every helpline for the admin list: active ones first, each part in page order."""
+    return list(db.session.scalars(db.select(Helpline)
+                                   .order_by(Helpline.active.desc(), *page_order())))
 
 
 def get_helpline(helpline_id: int) -> Helpline:
@@ -360,6 +376,7 @@ def _clean(data: HelplineData) -> dict:
         "hours": data.hours.strip(),
         "audience": data.audience.strip(),
         "notes": data.notes.strip(),
+        "coverage": check_coverage(data.coverage),
         "position": data.position,
     }
 

@@ -11,6 +11,7 @@ from kb.bounds import page_arg
 from kb.core.permissions import role_required
 from kb.crisis import bp, services
 from kb.crisis import incidents as records
+from kb.crisis.charges import call_cost
 from kb.crisis.forms import HelplineForm, IncidentForm, ReviewForm, add_error
 from kb.crisis.services import HelplineNotFound, IncidentNotFound, InvalidEntry, NotAllowed
 from kb.extensions import db
@@ -30,6 +31,10 @@ def _no_store(response):
     """Keep incident pages out of browser and proxy caches."""
     if request.endpoint in NO_STORE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
+    elif request.endpoint == "crisis.protocol":
+        # Public, but a manager's copy carries manager links: no shared cache keeps it,
+        # and a browser asks again so a helpline change shows at once.
+        response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
@@ -39,6 +44,7 @@ def _template_helpers() -> dict:
         "local_time": services.format_local,
         "helpline_href": services.helpline_href,
         "is_web_address": services.is_web_address,
+        "call_cost": call_cost,
     }
 
 
@@ -58,18 +64,27 @@ def _helpline_or_404(helpline_id: int):
 
 @bp.route("/")
 def protocol():
-    """The six-point plan, the do/don't list and the helplines: no search, no JavaScript."""
+    """The six-point plan, the do/don't list and the helplines: no search, no JavaScript.
+
+    Public (kb.auth.services.PUBLIC_ENDPOINTS), so an expired session mid-call costs no
+    detour; signed out, it shows nothing about people or records, only how to sign in to
+    write the record.
+    """
     helplines, from_file = services.helplines_for_page()
+    signed_in = current_user.is_authenticated
+    manager = signed_in and current_user.has_role("manager")
     stale_count = 0
-    # is_authenticated first: the page may one day be public (see PUBLIC_ENDPOINTS).
-    if current_user.is_authenticated and current_user.has_role("manager") and not from_file:
+    if manager and not from_file:
         stale_count = len(
             services.stale_helpline_ids(
                 helplines, services.local_today(), services.max_age_days()
             )
         )
     return render_template(
-        "crisis/protocol.html", helplines=helplines, from_file=from_file, stale_count=stale_count
+        "crisis/protocol.html", helplines=helplines, from_file=from_file,
+        stale_count=stale_count, signed_in=signed_in, manager=manager,
+        record_url=url_for(".new_incident") if signed_in
+        else url_for("auth.login", next=url_for(".new_incident")),
     )
 
 
