@@ -92,6 +92,82 @@ def test_the_player_works_without_javascript(browser, live):
     context.close()
 
 
+def tab_to(page, name: str) -> None:
+    """Tab forward until the field called ``name`` has the focus."""
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == name:
+            return
+    raise AssertionError(f"no field {name!r} reached by Tab")
+
+
+def test_finish_the_repair_script_by_keyboard_with_nothing_left_to_fill(page, live):
+    sign_in(page, live)
+    page.goto(f"{live}/scripts/repair-report/")
+    tab_to(page, "caller_name")
+    page.keyboard.type("Jo Bloggs")
+    page.keyboard.press("Tab")
+    page.keyboard.type("1 High Street")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # no property reference
+    page.keyboard.type("Water through the kitchen ceiling")
+    page.keyboard.press("Escape")  # leave the field so the number keys choose
+    press_and_wait(page, "1", "/scripts/repair-report/danger", "describe",
+                   address="1 High Street")
+    press_and_wait(page, "2", "/scripts/repair-report/risk", "describe,danger")
+    press_and_wait(page, "1", "/scripts/repair-report/priority", "describe,danger,risk")
+    press_and_wait(page, "3", "/scripts/repair-report/urgent", "describe,danger,risk,priority")
+    press_and_wait(page, "1", "/scripts/repair-report/appointment",
+                   "describe,danger,risk,priority,urgent")
+    tab_to(page, "appointment")
+    page.keyboard.type("Tuesday morning")
+    page.keyboard.press("Escape")
+    press_and_wait(page, "1", "/scripts/repair-report/confirm",
+                   "describe,danger,risk,priority,urgent,appointment",
+                   appointment="Tuesday morning", caller_name="Jo Bloggs")
+
+    words = " ".join(page.locator(".say__words").inner_text().split())
+    assert ("I've raised a repair for Water through the kitchen ceiling at 1 High Street. "
+            "Its priority is Urgent: it will be done within 5 working days, and your "
+            "appointment is Tuesday morning.") in words
+    for placeholder in ("[the problem]", "[address]", "[priority]", "[timescale]",
+                        "[appointment]"):
+        assert placeholder not in words
+    assert page.locator(".say__words .say__blank").count() == 0
+
+    # The end step's field comes before Copy, and the summary takes what is typed there
+    # without pressing "Update the summary" first.
+    assert page.get_by_role("button", name="Update the summary").is_visible()
+    tab_to(page, "callback_number")
+    page.keyboard.type("07700 900123")
+    page.keyboard.press("Tab")  # Update the summary
+    page.keyboard.press("Tab")  # the summary text
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Copy summary"
+    page.keyboard.press("Enter")
+    page.locator("[data-copy-status]").filter(has_text="Summary copied.").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Call script: Reporting a repair (script version 1)\n")
+    assert "\nAgent: Alex Agent\n" in copied
+    assert "\nDate and time: " in copied
+    assert "Call-back number: 07700 900123" in copied
+    assert "Priority: Urgent" in copied
+    assert "The problem, in the caller's words: Water through the kitchen ceiling" in copied
+
+
+def test_the_words_fill_in_as_a_field_is_typed(page, live):
+    sign_in(page, live)
+    page.goto(f"{live}/scripts/warm-transfer/call-back?path=resolve-first,explain")
+    words = page.locator(".say__words")
+    assert words.inner_text().startswith("[Colleague] isn't able")
+    field = page.get_by_label("Passed to (name or team)")
+    field.focus()
+    page.keyboard.type("Priya")
+    assert words.inner_text().startswith("Priya isn't able")
+    field.fill("")
+    assert words.inner_text().startswith("[Colleague] isn't able")
+
+
 @pytest.mark.parametrize(
     ("path", "user"),
     [
@@ -99,6 +175,8 @@ def test_the_player_works_without_javascript(browser, live):
         ("/scripts/crisis-self-harm/", "agent"),
         ("/scripts/repair-report/priority?path=describe,danger,risk&caller_name=Jo", "agent"),
         ("/scripts/hold/call-back?path=ask&caller_name=Jo", "agent"),
+        ("/scripts/repair-report/confirm?path=describe,danger,risk,priority,urgent,appointment"
+         "&caller_name=Jo&address=1+High+Street", "agent"),
         ("/scripts/review", "manager"),
         ("/search?q=hold&kind=script", "agent"),
     ],

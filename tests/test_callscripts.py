@@ -229,12 +229,13 @@ def test_captured_values_are_carried_into_the_summary(agent_client):
     ).get_data(as_text=True)
     start = page.index('id="call-summary"')
     summary = html.unescape(page[page.index(">", start) + 1 : page.index("</textarea>", start)])
-    assert summary.splitlines()[:3] == ["Call script: Reporting a repair (script version 1)",
-                                        "", "Path taken:"]
+    lines = summary.splitlines()
+    assert lines[0] == "Call script: Reporting a repair (script version 1)"
+    assert lines[3:5] == ["", "Path taken:"]  # after the date and time, and the agent
     assert "4. Choose the priority -> Urgent: within 5 working days" in summary
     assert "7. Confirm and close" in summary
     assert "Caller's name: Jo <Bloggs>" in summary
-    assert "Repair description:\n  Leak\n  under the sink" in summary
+    assert "The problem, in the caller's words:\n  Leak\n  under the sink" in summary
     assert "Appointment agreed (day, morning or afternoon): Tuesday morning" in summary
     assert "dropped" not in summary
     assert "readonly" in page[start - 200 : start + 200]

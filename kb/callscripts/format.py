@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.callscripts.fill import unfillable_placeholders
 from kb.callscripts.graph import graph_problems
 from kb.content.loader import (
     MAX_CHARS,
@@ -52,6 +53,9 @@ SEE_ITEM_RE = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<href>[^)\s]*)\)|(?P<bare>[^
 CAPTURE_RE = re.compile(r"^capture:(?P<rest>.*)$", re.IGNORECASE)
 SEE_RE = re.compile(r"^see:(?P<rest>.*)$", re.IGNORECASE)
 DUE_RE = re.compile(r"^due:(?P<rest>.*)$", re.IGNORECASE)
+SET_RE = re.compile(r"^set:(?P<rest>.*)$", re.IGNORECASE)
+SET_ITEM_RE = re.compile(r"^(?P<key>[^=\s]+)\s*=\s*(?P<value>.*)$")
+MAX_SET_CHARS = 200
 # A "Due:" name: a response standard's channel ("Complaints") or key ("repair-urgent").
 DUE_NAME_RE = re.compile(r"^\w[\w &'/-]{0,59}$")
 FIELD_ITEM_RE = re.compile(r"^ {0,3}[-*+]\s+(?P<key>[^:\s]+)\s*(?::\s*(?P<label>.*))?$")
@@ -88,6 +92,15 @@ class CaptureField:
 
 
 @dataclass(frozen=True)
+class SetValue:
+    """A ``Set: key = value`` line: reaching the step gives ``key`` this value."""
+
+    key: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Choice:
     label: str
     target: str
@@ -115,6 +128,8 @@ class Step:
     # "Due:" lines: channels or keys of response standards whose dates for now are shown.
     due: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)  # article slugs linked in the text
+    # "Set:" lines: values the call takes on once it reaches this step (e.g. the priority).
+    sets: list[SetValue] = field(default_factory=list)
     end: bool = False
 
 
@@ -132,6 +147,9 @@ class ParsedScript:
     tags: list[str] = field(default_factory=list)
     owner: str = ""
     change_summary: str = ""
+    # Problems worth telling the author that do not stop the import (e.g. a placeholder
+    # that names a field no route to its step captures).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def cited_slugs(self) -> list[str]:
@@ -148,6 +166,11 @@ class ParsedScript:
             for item in step.capture:
                 out.setdefault(item.key, item)
         return out
+
+    @property
+    def set_keys(self) -> list[str]:
+        """Every name a "Set:" line gives a value to, in file order."""
+        return list(dict.fromkeys(s.key for step in self.steps.values() for s in step.sets))
 
 
 # ----- parsing ------------------------------------------------------------------------
@@ -186,9 +209,12 @@ def parse_script_text(
         _check_citations(path, steps, known_articles, errors)
     if errors:
         raise ScriptInvalid(path, errors)
-    return ParsedScript(
+    parsed = ParsedScript(
         steps=steps, source=text, path=str(path), intro=intro.strip(), **info
     )
+    parsed.warnings = [str(ScriptError(path, message, line, step))
+                       for message, line, step in unfillable_placeholders(parsed)]
+    return parsed
 
 
 def _front_matter(path, meta: dict, slug: str | None, errors: list) -> dict:
@@ -352,6 +378,10 @@ def _parse_body(path, step: Step, body: list[tuple[int, str]], errors: list) -> 
         if due:
             _add_due(path, step, number, due["rest"], errors)
             continue
+        setting = SET_RE.match(stripped)
+        if setting:
+            _add_set(path, step, number, setting["rest"].strip(), errors)
+            continue
         guidance.append(line)
         _scan_links(path, step, number, line, errors)
     step.say = "\n".join(say).strip()
@@ -437,6 +467,27 @@ def _add_due(path, step: Step, number: int, rest: str, errors: list) -> None:
             step.due.append(name)
 
 
+def _add_set(path, step: Step, number: int, rest: str, errors: list) -> None:
+    """One "Set: key = value" line."""
+    item = SET_ITEM_RE.match(rest)
+    if not item or not item["value"].strip():
+        errors.append(ScriptError(path, "write 'Set:' as 'Set: name = value', e.g. "
+                                  "'Set: priority = Emergency'", number, step.id))
+        return
+    key, value = item["key"], " ".join(item["value"].split())
+    if not FIELD_KEY_RE.match(key) or key in RESERVED_FIELDS:
+        errors.append(ScriptError(path, f"'Set:' name {key!r} must be lower-case letters, "
+                                  "digits and underscores (and not 'path')", number, step.id))
+    elif any(s.key == key for s in step.sets):
+        errors.append(ScriptError(path, f"'Set:' gives {key!r} a value twice", number,
+                                  step.id))
+    elif len(value) > MAX_SET_CHARS:
+        errors.append(ScriptError(path, f"the value for {key!r} is {len(value)} characters; "
+                                  f"the most is {MAX_SET_CHARS}", number, step.id))
+    else:
+        step.sets.append(SetValue(key, value, number))
+
+
 # ----- validation (the graph checks are in kb.callscripts.graph) ---------------------
 
 
@@ -445,6 +496,11 @@ def _check_fields(path, steps: dict[str, Step], errors: list) -> None:
     if len(keys) > MAX_FIELDS:
         errors.append(ScriptError(path, f"the script captures {len(keys)} fields; the most "
                                   f"is {MAX_FIELDS}"))
+    for step in steps.values():
+        for item in step.sets:
+            if item.key in keys:  # one name, one source: typed by the agent or set by a step
+                errors.append(ScriptError(path, f"'Set:' name {item.key!r} is also a capture "
+                                          "field; use another name", item.line, step.id))
 
 
 def _check_citations(path, steps: dict[str, Step], known: set[str], errors: list) -> None:

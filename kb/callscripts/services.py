@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import joinedload
 
+from kb.callscripts.fill import PLACEHOLDER_RE, Answers
 from kb.callscripts.format import (
     CaptureField,
     ParsedScript,
@@ -18,10 +20,18 @@ from kb.callscripts.format import (
     parse_script,
     parse_script_text,
 )
-from kb.callscripts.walk import call_summary, choice_between, is_valid_path, shortest_path
+from kb.callscripts.walk import (
+    choice_between,
+    is_valid_path,
+    shortest_path,
+    summary_details,
+    summary_head,
+    summary_items,
+)
 from kb.content.importing import ContentErrors, ImportReport, import_folder
 from kb.content.render import render_markdown
 from kb.core import audit
+from kb.core.clock import format_local
 from kb.core.errors import Invalid, NotAllowed, NotFound  # noqa: F401  (NotAllowed re-exported)
 from kb.core.permissions import require
 from kb.core.signals import script_walked
@@ -92,8 +102,12 @@ class PlayerState:
     cited: list[Cited]
     trail: list[tuple[Step, str]]  # each step in the path and the answer chosen there
     summary: str | None = None
+    # At an end step, what player.js needs to rebuild the summary as fields change: the
+    # lines before the details, and the details' items (see walk.summary_items).
+    summary_parts: dict | None = None
     carried: dict[str, str] = field(default_factory=dict)  # values not asked for here
     intro_html: str = ""
+    decided: dict[str, str] = field(default_factory=dict)  # values "Set:" on the path
 
     @property
     def at_start(self) -> bool:
@@ -113,8 +127,10 @@ class PlayerState:
     @property
     def captured(self) -> list[tuple[CaptureField, str]]:
         """Every non-empty value captured so far, in script order."""
-        return [(f, self.values[f.key]) for f in self.definition.fields.values()
-                if self.values.get(f.key)]
+        found = [(f, self.values[f.key]) for f in self.definition.fields.values()
+                 if self.values.get(f.key)]
+        return found + [(CaptureField(key, key.replace("_", " ").capitalize()), value)
+                        for key, value in self.decided.items()]
 
 
 # ----- import -------------------------------------------------------------------------
@@ -182,13 +198,17 @@ def import_scripts(directory: Path) -> ImportReport:
     current_articles = article_versions()
     known = set(current_articles)
 
+    warnings: list[str] = []
+
     def parse(path: Path) -> ParsedScript:
         try:
-            return parse_script(path, root=directory.parent, known_articles=known)
+            parsed = parse_script(path, root=directory.parent, known_articles=known)
         except ScriptInvalid as problem:
             raise ContentErrors(problem.errors) from None
+        warnings.extend(parsed.warnings)
+        return parsed
 
-    return import_folder(
+    report = import_folder(
         directory,
         model=CallScript,
         parse=parse,
@@ -197,6 +217,8 @@ def import_scripts(directory: Path) -> ImportReport:
         ),
         noun="script",
     )
+    report.warnings.extend(warnings)
+    return report
 
 
 # ----- reading ------------------------------------------------------------------------
@@ -238,6 +260,30 @@ def _html(text: str) -> str:
     return render_markdown(text).html if text else ""
 
 
+SLOT_RE = re.compile(r"kbslot(\d+)x")
+
+
+@lru_cache(maxsize=1024)
+def _say_template(text: str) -> tuple[str, tuple[str, ...]]:
+    """Words to say rendered once, each placeholder left as a slot to fill per request."""
+    found: list[str] = []
+
+    def slot(match: re.Match) -> str:
+        if "\n\n" in match["text"]:
+            return match[0]
+        found.append(match["text"])
+        return f"kbslot{len(found) - 1}x"
+
+    return _html(PLACEHOLDER_RE.sub(slot, text)), tuple(found)
+
+
+def say_html(text: str, answers: Answers) -> str:
+    """A step's words to say as HTML, with every placeholder that can be answered filled in
+    and the rest marked (kb.callscripts.fill says what answers what)."""
+    template, found = _say_template(text)
+    return SLOT_RE.sub(lambda m: str(answers.html(found[int(m[1])])), template)
+
+
 def clean_values(script: ParsedScript, args: Mapping[str, str]) -> dict[str, str]:
     """The captured values in a request: only the script's fields, trimmed and capped."""
     values = {}
@@ -255,9 +301,14 @@ def parse_path(text: str) -> list[str]:
 
 
 def open_step(
-    slug: str, step_id: str | None, path: list[str], args: Mapping[str, str]
+    slug: str,
+    step_id: str | None,
+    path: list[str],
+    args: Mapping[str, str],
+    agent_name: str = "",
 ) -> PlayerState:
-    """One step of a call: raises ScriptNotFound, StepNotFound, or PathInvalid with a fix."""
+    """One step of a call: raises ScriptNotFound, StepNotFound, or PathInvalid with a fix.
+    ``agent_name`` fills ``[your name]`` and goes in the call summary."""
     script = get_script(slug)
     parsed = definition(script.current_version)
     step_id = step_id or parsed.start
@@ -271,21 +322,31 @@ def open_step(
     route = [*path, step_id]
     trail = [(parsed.steps[a], choice_between(parsed, a, b).label)
              for a, b in pairwise(route)]
+    answers = Answers(parsed, values, route, agent_name, editable=here)
+    parts = None
+    if step.end:
+        parts = {
+            "head": "\n".join(summary_head(parsed, path, step_id, script.current_version.number,
+                                           when=format_local(utcnow()), agent=agent_name)),
+            "items": summary_items(parsed, route, values),
+        }
     return PlayerState(
         script=script,
         definition=parsed,
         step=step,
         path=path,
         values=values,
-        say_html=_html(step.say),
+        say_html=say_html(step.say, answers),
         guidance_html=_html(step.guidance),
         alerts_html=_html(step.alerts),
         cited=cited_articles(step),
         trail=trail,
-        summary=call_summary(parsed, path, step_id, values, script.current_version.number)
-        if step.end else None,
+        summary="\n".join([parts["head"], *summary_details(parts["items"], values)])
+        if parts else None,
+        summary_parts=parts,
         carried={k: v for k, v in values.items() if k not in here},
         intro_html=_html(parsed.intro) if not path else "",
+        decided=answers.sets,
     )
 
 

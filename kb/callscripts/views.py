@@ -79,7 +79,8 @@ def step(slug: str, step_id: str):
 def _player(slug: str, step_id: str | None):
     path = parse_path(request.args.get("path", ""))
     try:
-        state = open_step(slug, step_id, path, request.args)
+        state = open_step(slug, step_id, path, request.args,
+                          agent_name=getattr(current_user, "display_name", "") or "")
     except ScriptNotFound:
         moved = current_slug("script", CallScript, slug)
         if moved is None:

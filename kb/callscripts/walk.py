@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import deque
 from itertools import pairwise
 
+from kb.callscripts.fill import fill_text, name_table, set_values
 from kb.callscripts.format import Choice, ParsedScript
 
 
@@ -46,28 +47,78 @@ def shortest_path(script: ParsedScript, step_id: str) -> list[str] | None:
     return None
 
 
+def summary_head(
+    script: ParsedScript,
+    path: list[str],
+    step_id: str,
+    version: int | None = None,
+    *,
+    when: str | None = None,
+    agent: str | None = None,
+) -> list[str]:
+    """The summary's first lines: the script and version, when and who, the path taken."""
+    heading = script.title + (f" (script version {version})" if version else "")
+    lines = [f"Call script: {heading}"]
+    if when:
+        lines.append(f"Date and time: {when}")
+    if agent:
+        lines.append(f"Agent: {agent}")
+    lines += ["", "Path taken:"]
+    route = [*path, step_id]
+    for number, (here, there) in enumerate(zip(route, [*route[1:], None], strict=True), 1):
+        step = script.steps[here]
+        choice = choice_between(script, here, there) if there else None
+        lines.append(f"{number}. {step.title}" + (f" -> {choice.label}" if choice else ""))
+    return [*lines, ""]
+
+
+def summary_items(
+    script: ParsedScript, route: list[str], values: dict[str, str]
+) -> list[dict[str, object]]:
+    """What the details part lists, in order: each capture field (its value comes from the
+    form, so the page can rebuild it as the agent types) then each value set on the route
+    (fixed text, with any field it names filled in)."""
+    table = name_table(script)
+    items: list[dict[str, object]] = [
+        {"key": f.key, "label": f.label, "long": f.long} for f in script.fields.values()
+    ]
+    for key, value in set_values(script, route).items():
+        items.append({"label": key.replace("_", " ").capitalize(),
+                      "text": fill_text(value, table, values)})
+    return items
+
+
+def summary_details(items: list[dict[str, object]], values: dict[str, str]) -> list[str]:
+    """The details part of the summary (kb/static/js/player.js builds the same lines)."""
+    found = []
+    for item in items:
+        value = str(item["text"] if "key" not in item else values.get(item["key"], ""))
+        if "key" in item:
+            value = value.strip() if item["long"] else " ".join(value.split())
+        if value:
+            found.append((item["label"], value))
+    lines = ["Details captured:" if found else "No details captured."]
+    for label, value in found:
+        if "\n" in value:
+            lines.append(f"{label}:")
+            lines += [f"  {part}" for part in value.split("\n")]
+        else:
+            lines.append(f"{label}: {value}")
+    return lines
+
+
 def call_summary(
     script: ParsedScript,
     path: list[str],
     step_id: str,
     values: dict[str, str],
     version: int | None = None,
+    *,
+    when: str | None = None,
+    agent: str | None = None,
 ) -> str:
-    """Plain text for the CRM: the script, the path taken with each answer, the fields."""
-    heading = script.title + (f" (script version {version})" if version else "")
-    lines = [f"Call script: {heading}", "", "Path taken:"]
-    route = [*path, step_id]
-    for number, (here, there) in enumerate(zip(route, [*route[1:], None], strict=True), 1):
-        step = script.steps[here]
-        choice = choice_between(script, here, there) if there else None
-        lines.append(f"{number}. {step.title}" + (f" -> {choice.label}" if choice else ""))
-    captured = [(f, values.get(f.key, "").strip()) for f in script.fields.values()]
-    captured = [(f, v) for f, v in captured if v]
-    lines += ["", "Details captured:" if captured else "No details captured."]
-    for item, value in captured:
-        if "\n" in value:
-            lines.append(f"{item.label}:")
-            lines += [f"  {part}" for part in value.split("\n")]
-        else:
-            lines.append(f"{item.label}: {value}")
-    return "\n".join(lines)
+    """Plain text for the CRM: the script and version, when and who, the path taken with
+    each answer, the fields captured and the values set on the way."""
+    head = summary_head(script, path, step_id, version, when=when, agent=agent)
+    items = summary_items(script, [*path, step_id], values)
+    return "\n".join(head + summary_details(items, values))
