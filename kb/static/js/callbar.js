@@ -276,11 +276,11 @@
     ui.panel.hidden = !!holdPage || (!hold && !s.holds.length); // the hold page shows it all
     bar.classList.toggle("is-on-hold", !!hold);
     bar.classList.toggle("is-due", n > 0);
-    ui.state.textContent = hold ? (n ? "On hold: check back now" : "On hold") : "Off hold";
+    ui.state.textContent = hold ? (n ? "On hold: check back now" : "On hold") : "Off hold. Total on hold:";
     ui.clock.textContent = clock(hold ? now - hold.start : finishedMs(s));
     ui.clock.setAttribute("aria-label", hold ? "Time on hold" : "Total hold time this call");
-    ui.next.textContent = hold ? (n ? "Check back now" : "Check-in in " + clock(nextAt(hold, now) - now)) : "";
-    ui.next.hidden = !hold;
+    ui.next.textContent = hold && !n ? "Check-in in " + clock(nextAt(hold, now) - now) : "";
+    ui.next.hidden = !hold || n > 0; // once due, the state and the prompt say so
     ui.count.textContent = String(holdCount(s));
     ui.toggleLabel.textContent = hold ? "Off hold" : "Start hold";
     ui.checked.hidden = !hold;
