@@ -111,6 +111,7 @@ def test_interval_comes_from_the_setting(tmp_path):
     login(client, "agent")
     page = client.get("/tools/hold").get_data(as_text=True)
     assert interval_of(page) == 60 and "every 1 minute" in page
+    assert 'data-callbar-interval="60"' in page  # the header bar uses the setting too
     assert interval_of(client.get("/tools/hold?interval=10").get_data(as_text=True)) == 10
     from kb.extensions import db
 
@@ -131,3 +132,19 @@ def test_hold_script_link_appears_once_the_script_exists(client, agent_client):
 def test_page_needs_sign_in(shipped_app):
     response = shipped_app.test_client().get("/tools/hold")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_every_signed_in_page_carries_the_call_bar_hidden_until_a_call(agent_client):
+    page = agent_client.get("/articles/hold-etiquette").get_data(as_text=True)
+    # The bar is drawn by callbar.js; without JavaScript it stays hidden.
+    assert re.search(r'<section class="callbar__panel"[^>]*\bhidden\b', page)
+    assert 'data-callbar-interval="45"' in page  # a hold started here uses the setting
+    # The same words as the hold page, for the check-in prompt and the thank-you.
+    assert "Are you happy to hold a little longer" in page
+    assert "I appreciate your patience" in page
+    assert "js/callbar.js" in page
+
+
+def test_signed_out_pages_have_no_call_bar(shipped_app):
+    page = shipped_app.test_client().get("/login").get_data(as_text=True)
+    assert "data-callbar" not in page

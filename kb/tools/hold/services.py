@@ -11,6 +11,15 @@ MIN_CHECKIN_SECONDS = 5
 MAX_CHECKIN_SECONDS = 600
 HOLD_SCRIPT_SLUG = "hold"
 
+# The words to say, shown on the hold page and by the call bar on every page (one copy).
+WORDS = {
+    "ask": "“I need to check that with [the repairs team]. Is it all right if I put you on hold "
+    "for a moment? It should take about [a minute].”",
+    "checkin": "“Thank you for holding, [name]. I'm still [checking with the repairs team]. "
+    "Are you happy to hold a little longer, or would you prefer me to call you back?”",
+    "return": "“Thank you for holding, [name], I appreciate your patience.”",
+}
+
 
 def checkin_interval(requested: str | None, default: object = DEFAULT_CHECKIN_SECONDS) -> int:
     """Seconds between check-ins: ?interval=N if it is a whole number, else the setting.
@@ -24,6 +33,13 @@ def checkin_interval(requested: str | None, default: object = DEFAULT_CHECKIN_SE
             continue
         return max(MIN_CHECKIN_SECONDS, min(MAX_CHECKIN_SECONDS, seconds))
     return DEFAULT_CHECKIN_SECONDS
+
+
+def call_bar(setting: object = DEFAULT_CHECKIN_SECONDS) -> dict:
+    """What the header's call bar needs: the check-in interval for a hold started there, and
+    the words to say when checking back and when taking the caller off hold."""
+    interval = checkin_interval(None, setting)
+    return {"interval": interval, "interval_words": describe_seconds(interval), "words": WORDS}
 
 
 def describe_seconds(seconds: int) -> str:
