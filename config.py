@@ -28,6 +28,14 @@ class Config:
 
     ENV_NAME = "base"
     SECRET_KEY = _env("KB_SECRET_KEY")
+    # Old keys still accepted for signed sessions while a new KB_SECRET_KEY takes over
+    # (comma-separated): rotate without signing everybody out at once.
+    SECRET_KEY_FALLBACKS = [key.strip() for key in
+                            (_env("KB_SECRET_KEY_FALLBACKS") or "").split(",") if key.strip()]
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app. With 1
+    # the client's address, scheme and host are taken from the last X-Forwarded-* value
+    # that proxy set; 0 (the default) trusts no such header.
+    KB_PROXY_HOPS = _env_int("KB_PROXY_HOPS", 0)
     # None means "an SQLite file in the instance folder", resolved by create_app.
     SQLALCHEMY_DATABASE_URI = _env("KB_DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -22,6 +22,7 @@ def create_app(
     """Build the Flask app: configuration, extensions, blueprints, CLI, error handlers."""
     app = Flask(__name__, instance_path=os.environ.get("KB_INSTANCE_DIR") or None)
     _load_config(app, config, overrides or {})
+    _trust_proxies(app)
     _init_extensions(app)
     _register_converters(app)
     _register_blueprints(app)
@@ -62,6 +63,19 @@ def _load_config(app: Flask, config: str | type[Config] | None, overrides: dict)
             )
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind KB_PROXY_HOPS reverse proxies, take the client's address, scheme, host and
+    path prefix from the headers those proxies set (and only from theirs)."""
+    hops = int(app.config.get("KB_PROXY_HOPS") or 0)
+    if hops < 0:
+        raise RuntimeError(f"KB_PROXY_HOPS must be 0 or more, not {hops}")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
 
 
 def _instance_secret(instance: Path) -> str:
