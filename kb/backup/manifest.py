@@ -79,9 +79,15 @@ def read_verified(folder: Path) -> dict:
     if manifest.get("checksum") != checksum(manifest):
         raise BackupError(f"{path} was changed after the backup was written (its checksum "
                           "does not match): refusing to restore from it.")
-    files = manifest.get("files")
-    kind = (manifest.get("database") or {}).get("kind")
-    if not isinstance(files, dict) or DATABASE_FILES.get(kind) not in files:
+    shapes = {"database": dict, "tables": dict, "chains": dict, "files": dict,
+              "created_at": str, "alembic_revision": str}
+    for key, shape in shapes.items():
+        if not isinstance(manifest.get(key), shape):
+            raise BackupError(f"{path} has no valid {key!r}: refusing to restore from it.")
+    files = manifest["files"]
+    kind = manifest["database"].get("kind")
+    if DATABASE_FILES.get(kind) not in files or manifest["database"].get("file") != (
+            DATABASE_FILES.get(kind)):
         raise BackupError(f"{path} lists no database file: refusing to restore from it.")
     for name, expected in sorted(files.items()):
         member = folder / name
