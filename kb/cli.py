@@ -16,6 +16,7 @@ from kb.extensions import db
 
 def register(app: Flask) -> None:
     """Add the project's commands to ``flask``."""
+    from kb.backup.commands import backup_command, restore_command
     from kb.signoffs.cli import send_reminders, verify_signoffs
 
     for command in (
@@ -30,6 +31,8 @@ def register(app: Flask) -> None:
         verify_signoffs,
         send_reminders,
         load_standards,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 
