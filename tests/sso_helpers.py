@@ -27,6 +27,8 @@ def running_provider():
     """An OpenID provider on 127.0.0.1 and a free port; yields its issuer URL."""
     server = werkzeug.serving.make_server("127.0.0.1", 0, oidc_provider_mock.app(
         require_nonce=True), threaded=True)
+    # Closing must not wait for a browser's idle keep-alive connections to time out.
+    server.daemon_threads, server.block_on_close = True, False
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

@@ -281,6 +281,8 @@ def test_sso_routes_are_absent_without_an_issuer(app):
     ({"KB_OIDC_ISSUER": "https://id.example.org", "KB_OIDC_CLIENT_ID": "x",
       "KB_OIDC_CLIENT_SECRET": "y", "KB_OIDC_ROLE_GROUPS": "boss=kb-bosses"},
      "KB_OIDC_ROLE_GROUPS"),
+    ({"KB_OIDC_ISSUER": "http://id.example.org", "KB_OIDC_CLIENT_ID": "x",
+      "KB_OIDC_CLIENT_SECRET": "y", "ENV_NAME": "production"}, "https"),
     ({"KB_TRUSTED_HEADER": "X-Remote-User"}, "KB_TRUSTED_PROXIES"),
     ({"KB_TRUSTED_HEADER": "X-Remote-User", "KB_TRUSTED_PROXIES": "10.0.0.300"},
      "KB_TRUSTED_PROXIES"),

@@ -97,6 +97,9 @@ def _sso(config) -> Sso | None:
         return None
     if not issuer.startswith(("https://", "http://")):
         raise SettingsError("KB_OIDC_ISSUER must be the provider's URL (https://...).")
+    if config.get("ENV_NAME") == "production" and not issuer.startswith("https://"):
+        raise SettingsError("KB_OIDC_ISSUER must use https in production: tokens and the "
+                            "client secret travel to it.")
     client_id, secret = config.get("KB_OIDC_CLIENT_ID"), config.get("KB_OIDC_CLIENT_SECRET")
     if not client_id or not secret:
         raise SettingsError("KB_OIDC_ISSUER is set, so KB_OIDC_CLIENT_ID and "
