@@ -72,6 +72,48 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole shift
     TIMEZONE = _env("KB_TIMEZONE", "Europe/London")
 
+    # Single sign-on with OpenID Connect (see the README's "Single sign-on"). Unset issuer:
+    # local passwords only. The discovery document is read from
+    # <issuer>/.well-known/openid-configuration; its issuer must be this one.
+    KB_OIDC_ISSUER = _env("KB_OIDC_ISSUER")
+    KB_OIDC_CLIENT_ID = _env("KB_OIDC_CLIENT_ID")
+    KB_OIDC_CLIENT_SECRET = _env("KB_OIDC_CLIENT_SECRET")  # never defaulted
+    # The button reads "Sign in with <this>".
+    KB_OIDC_PROVIDER_NAME = _env("KB_OIDC_PROVIDER_NAME", "your organisation's account")
+    KB_OIDC_SCOPES = _env("KB_OIDC_SCOPES", "openid profile email")
+    # A scope some providers need before they send groups (e.g. "groups"); added to
+    # KB_OIDC_SCOPES when set. Many providers send groups without one.
+    KB_OIDC_GROUPS_SCOPE = _env("KB_OIDC_GROUPS_SCOPE", "")
+    # The ID token (or userinfo) claim holding the user's groups: a list or a string.
+    KB_OIDC_GROUPS_CLAIM = _env("KB_OIDC_GROUPS_CLAIM", "groups")
+    # Groups to roles: "role=group" pairs, comma separated (or semicolon separated when a
+    # group name holds a comma, as an LDAP DN does), e.g.
+    # "agent=kb-staff,manager=kb-managers,admin=kb-admins". The highest role matched wins
+    # and is set again at every sign-in. Empty: new users are agents and roles are managed
+    # in the app.
+    KB_OIDC_ROLE_GROUPS = _env("KB_OIDC_ROLE_GROUPS", "")
+    # Groups to teams, the same syntax with a team name on the left:
+    # "Contact centre=kb-cc,Repairs=kb-repairs". The first pair matched wins; no match
+    # leaves the team as set in the app.
+    KB_OIDC_TEAM_GROUPS = _env("KB_OIDC_TEAM_GROUPS", "")
+    # On: someone in none of the KB_OIDC_ROLE_GROUPS is refused. Off: they sign in as agents.
+    KB_OIDC_REQUIRE_GROUP = _env_bool("KB_OIDC_REQUIRE_GROUP", False)
+    # On: passwords are off; the sign-in page offers only the provider.
+    KB_SSO_REQUIRED = _env_bool("KB_SSO_REQUIRED", False)
+    # Signing and countersigning need a sign-in at the provider at most this many seconds
+    # old (the request asks for a fresh one: prompt=login, max_age=0).
+    KB_SSO_REAUTH_SECONDS = _env_int("KB_SSO_REAUTH_SECONDS", 300)
+    # On: signing out here also ends the provider's session (its end_session_endpoint).
+    KB_OIDC_END_PROVIDER_SESSION = _env_bool("KB_OIDC_END_PROVIDER_SESSION", False)
+    KB_OIDC_TIMEOUT = float(_env("KB_OIDC_TIMEOUT", "10"))  # seconds per call to it
+
+    # Trusted-header sign-in behind an authenticating reverse proxy. The header (or
+    # REMOTE_USER, the WSGI variable) names the user; it is believed only when the
+    # request's own peer address (never X-Forwarded-For) is in KB_TRUSTED_PROXIES, a
+    # comma-separated list of addresses and networks ("127.0.0.1,10.0.0.0/24").
+    KB_TRUSTED_HEADER = _env("KB_TRUSTED_HEADER")
+    KB_TRUSTED_PROXIES = _env("KB_TRUSTED_PROXIES", "")
+
     # Mid-call tools.
     KB_HOLD_CHECKIN_SECONDS = _env_int("KB_HOLD_CHECKIN_SECONDS", 45)
     KB_HELPLINE_MAX_AGE_DAYS = _env_int("KB_HELPLINE_MAX_AGE_DAYS", 180)

@@ -30,6 +30,10 @@ def sha256_text(text: str) -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # One account per person at the identity provider (issuer + subject), however their
+    # username or email there changes.
+    __table_args__ = (db.Index("uq_users_oidc_issuer_subject", "oidc_issuer", "oidc_subject",
+                               unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -49,6 +53,10 @@ class User(UserMixin, db.Model):
     # History: when the user last opened "What's new" (the header counts material
     # updates after it). None = never looked; the count then covers the last 30 days.
     whats_new_seen_at: Mapped[datetime | None]
+    # Single sign-on: the provider that vouches for this user and its id for them (the ID
+    # token's iss and sub). Both None for local accounts.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
     team: Mapped[Team | None] = relationship(back_populates="members")

@@ -12,12 +12,13 @@ from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from limits import parse as parse_limit
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from kb.auth import settings, trusted
 from kb.core import audit
 from kb.extensions import db, limiter, login_manager
 from kb.models import ROLES, ApiToken, Team, User, utcnow
@@ -25,7 +26,7 @@ from kb.models import ROLES, ApiToken, Team, User, utcnow
 # Endpoints anyone may reach without signing in. The crisis protocol is one: an expired
 # session in the middle of a crisis call must not stand between an agent and the plan.
 PUBLIC_ENDPOINTS = {"auth.login", "healthz", "favicon", "static", "auth.logout",
-                    "crisis.protocol"}
+                    "crisis.protocol", "auth.sso_login", "auth.sso_callback"}
 DEMO_ACCOUNTS = (
     ("agent", "Alex Agent", "agent", "Contact centre"),
     ("newstarter", "Nina Newstarter", "agent", "Contact centre"),
@@ -40,7 +41,9 @@ class AccountError(Exception):
 
 
 def init_login(app: Flask) -> None:
-    """Wire Flask-Login: session users, bearer tokens, and login-by-default."""
+    """Wire Flask-Login: session users, bearer tokens, the trusted header, and
+    login-by-default. Sign-in settings that cannot work stop the app here."""
+    settings.load(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -48,6 +51,7 @@ def init_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.before_request(_require_login)
     app.after_request(_record_token_use)
+    app.after_request(_record_header_sign_in)
 
 
 MAX_ID = 2**31 - 1  # the largest id the database holds (INTEGER in PostgreSQL)
@@ -64,16 +68,26 @@ def _load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(number))
     if user is None or not user.active or user.session_version != int(version):
         return None
+    if trusted.overrides(user, request):
+        return None  # the authenticating proxy names someone else: it decides
     return user
 
 
 @login_manager.request_loader
-def _load_user_from_token(req) -> User | None:
+def _load_user_from_request(req) -> User | None:
+    # A bearer token, or else the trusted proxy's header (when set up); each signs in
+    # for this request only.
     header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return user_for_token(token.strip())
+    if scheme.lower() == "bearer" and token.strip():
+        return user_for_token(token.strip())
+    return trusted.user_from_header(req)
+
+
+def _record_header_sign_in(response):
+    """After the view: audit a trusted-header sign-in (once per browser)."""
+    trusted.record_header_sign_in(session, trusted.peer_address(request.environ))
+    return response
 
 
 @login_manager.unauthorized_handler
@@ -105,21 +119,19 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def audit_login_failure(username: str, address: str | None, *, locked: bool = False) -> None:
+def audit_login_failure(username: str, address: str | None, *, locked: bool = False,
+                        reason: str | None = None) -> None:
     """Audit a failed sign-in: the username tried (never the password), why, and the
     client address. The target is the name typed, which may match no user. The caller
     commits."""
     # A NUL cannot be stored in PostgreSQL text; keep the row, with the NUL spelled out.
     tried = (username or "").replace("\x00", "\\0").strip()[:120]
     user = db.session.scalar(db.select(User).filter_by(username=tried.lower())) if tried else None
-    if locked:
-        reason = "too many failed sign-ins (not checked)"
-    elif user is None:
-        reason = "no such user"
-    elif not user.active:
-        reason = "account deactivated"
-    else:
-        reason = "wrong password"
+    if reason is None:  # else the caller's reason (the password was not checked)
+        reason = ("too many failed sign-ins (not checked)" if locked
+                  else "no such user" if user is None
+                  else "account deactivated" if not user.active
+                  else "wrong password")
     audit.record(None, "login.failed", ("login", tried.lower()),
                  {"username": tried, "reason": reason, "address": address or ""},
                  label=tried or "(blank)")

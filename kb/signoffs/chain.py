@@ -62,6 +62,10 @@ def canonical(record, prev_hash: str) -> str:
     """The record as canonical JSON (sorted keys, no spaces, ISO time): what is hashed."""
     which = chain_of(record)
     values = {name: getattr(record, name) for name in which.fields}
+    # How the signer re-authenticated is hashed when it was kept: records from before it
+    # existed (None) keep the hash they were made with.
+    if getattr(record, "reauth", None) is not None:
+        values["reauth"] = record.reauth
     values[which.time_field] = getattr(record, which.time_field).strftime("%Y-%m-%dT%H:%M:%S")
     values["prev_hash"] = prev_hash
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

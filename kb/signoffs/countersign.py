@@ -10,6 +10,7 @@ from sqlalchemy import false, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from kb.auth import reauth
 from kb.core import audit
 from kb.core.errors import Invalid
 from kb.core.permissions import require
@@ -18,7 +19,7 @@ from kb.extensions import db
 from kb.models import Article, Team, User, utcnow
 from kb.signoffs import chain
 from kb.signoffs.models import COUNTERSIGN_MEANING, Countersignature, SignOff
-from kb.signoffs.services import MAX_ADDRESS, MAX_USER_AGENT, check_name, check_password
+from kb.signoffs.services import MAX_ADDRESS, MAX_USER_AGENT, check_name, confirm_identity
 
 # The queue page shows the oldest this many; a post names at most as many as a page shows.
 QUEUE_LIMIT = 200
@@ -187,15 +188,25 @@ def _check_batch(countersigner, ids: list[int]) -> list[Pending]:
     return pending
 
 
-def countersign(countersigner, form: Countersigning, *, address: str | None,
-                user_agent: str | None) -> list[Countersignature]:
-    """Countersign every sign-off in ``form`` or none (flushed; the caller commits). Every
-    refusal raises NotAllowed or Invalid(field, message) and adds nothing."""
+def check_countersigning(countersigner, form: Countersigning) -> list[Pending]:
+    """Every rule of a countersignature but the re-authentication: the sign-offs it
+    covers, or NotAllowed / Invalid(field, message). Run before a single sign-on user is
+    sent to the provider, and again by ``countersign``."""
     require(countersigner, "manager", NOT_A_COUNTERSIGNER)
     ids = parse_ids(form.signoff_ids)
     check_name(countersigner, form.typed_name)
-    pending = _check_batch(countersigner, ids)
-    check_password(countersigner, form.password, scope="countersign")
+    return _check_batch(countersigner, ids)
+
+
+def countersign(countersigner, form: Countersigning, *, address: str | None,
+                user_agent: str | None,
+                proof: reauth.Proof | None = None) -> list[Countersignature]:
+    """Countersign every sign-off in ``form`` or none (flushed; the caller commits),
+    re-authenticated by the password in ``form`` or, for a single sign-on user, by
+    ``proof``. Every refusal raises NotAllowed or Invalid(field, message) and adds
+    nothing."""
+    pending = check_countersigning(countersigner, form)
+    evidence = confirm_identity(countersigner, form.password, proof, scope="countersign")
     now = utcnow().replace(microsecond=0)
     records = []
     for item in pending:
@@ -205,7 +216,7 @@ def countersign(countersigner, form: Countersigning, *, address: str | None,
             signoff_id=item.signoff.id, countersigner_id=countersigner.id,
             typed_name=" ".join(form.typed_name.split())[:120], meaning=COUNTERSIGN_MEANING,
             countersigned_at=now, client_address=(address or "")[:MAX_ADDRESS],
-            user_agent=(user_agent or "")[:MAX_USER_AGENT],
+            user_agent=(user_agent or "")[:MAX_USER_AGENT], reauth=evidence,
         )
         try:
             chain.append(record)

@@ -7,11 +7,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from kb.auth import reauth
+from kb.auth.oidc import SsoError
 from kb.bounds import MAX_ID
 from kb.core.errors import Invalid
 from kb.core.permissions import role_required
 from kb.extensions import db, limiter
-from kb.signoffs import bp
+from kb.signoffs import bp, pending
 from kb.signoffs import countersign as countersigning
 from kb.signoffs.forms import CountersignForm
 from kb.signoffs.services import TooManyAttempts
@@ -71,10 +73,15 @@ def countersign():
         else:
             chosen = request.form.getlist("shown") if form.submit_all.data else ticked
             try:
+                if reauth.uses_provider(current_user):
+                    return _to_provider_for(chosen, form.typed_name.data or "", team_id)
                 records = countersigning.countersign(
                     current_user, countersigning.Countersigning(
                         chosen, form.typed_name.data or "", form.password.data or ""),
                     address=request.remote_addr, user_agent=request.headers.get("User-Agent"))
+            except SsoError as problem:
+                flash(problem.message, "error")
+                code = problem.status
             except Invalid as problem:
                 db.session.rollback()
                 if isinstance(problem, countersigning.AlreadyCountersigned) and problem.by_you:
@@ -92,12 +99,32 @@ def countersign():
                 flash(f"Countersigned {len(records)} sign-off{'' if len(records) == 1 else 's'}.",
                       "success")
                 return redirect(url_for("signoffs.countersign", team=team_id))
+    else:
+        # Back from the provider without a countersignature: the ticks and name are kept.
+        waiting = pending.peek(current_user, "countersign")
+        if waiting and waiting.get("team_id") == team_id:
+            ticked, form.typed_name.data = waiting["ids"], waiting["typed_name"]
     form.password.data = ""
-    pending = countersigning.queue(current_user, team_id)
+    queue = countersigning.queue(current_user, team_id)
     total = (countersigning.queue_count(current_user, team_id)
-             if len(pending) >= countersigning.QUEUE_LIMIT else len(pending))
+             if len(queue) >= countersigning.QUEUE_LIMIT else len(queue))
     return render_template(
-        "signoffs/countersign.html", form=form, pending=pending, total=total, teams=teams,
+        "signoffs/countersign.html", form=form, pending=queue, total=total, teams=teams,
         team_names={team.id: team.name for team in teams}, team_id=team_id,
         ticked=set(ticked), ids_problem=ids_problem,
+        reauth_at=reauth.provider_name() if reauth.uses_provider(current_user) else None,
     ), code
+
+
+def _to_provider_for(chosen: list[str], typed_name: str, team_id: int | None):
+    """Check the countersignature as far as it can be checked here, keep it, and send the
+    countersigner to the provider to sign in again (Invalid or SsoError when that cannot
+    start)."""
+    countersigning.check_countersigning(
+        current_user, countersigning.Countersigning(chosen, typed_name, ""))
+    key = pending.keep(current_user, "countersign",
+                       {"ids": [str(n) for n in chosen][:countersigning.QUEUE_LIMIT],
+                        "typed_name": typed_name, "team_id": team_id})
+    return redirect(reauth.start(current_user, key=key,
+                                 return_to=url_for("signoffs.confirm", key=key),
+                                 cancel_to=url_for("signoffs.countersign", team=team_id)))

@@ -47,6 +47,10 @@ class SignOff(db.Model):
     client_address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")
     answers: Mapped[list | None] = mapped_column(JSON)
+    # How the signer proved it was them at the moment of signing: "password", or
+    # "sso <issuer> auth_time <ISO time>" (see kb.auth.reauth). None on records made before
+    # it was kept; hashed when set.
+    reauth: Mapped[str | None] = mapped_column(String(300))
     prev_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -89,6 +93,7 @@ class Countersignature(db.Model):
     countersigned_at: Mapped[datetime]
     client_address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")
+    reauth: Mapped[str | None] = mapped_column(String(300))  # as SignOff.reauth
     prev_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
+from kb.auth import reauth
 from kb.auth.services import login_backoff, record_login_failure
 from kb.core import audit
 from kb.core.diffs import Diff, word_diff
@@ -55,10 +56,18 @@ def signable(slug: str) -> tuple[Article, status.Document]:
     return article, doc
 
 
-def sign(slug: str, user, form: Submission, *, address: str | None,
-         user_agent: str | None) -> SignOff:
-    """Record ``user``'s signature on the current version of ``slug`` (flushed; the caller
-    commits). Every refusal raises Invalid(field, message) and adds nothing."""
+def check_submission(slug: str, user, form: Submission):
+    """Every rule of a signature but the re-authentication: the article, its current
+    version and the answers to keep, or Invalid(field, message). Run before a single
+    sign-on user is sent to the provider (``sign`` checks the same again)."""
+    article, version, answers = _check_rules(slug, user, form)
+    if already_signed(user, article, version.number):
+        raise AlreadySigned("version_number", _already(version.number))
+    return article, version, answers
+
+
+def _check_rules(slug: str, user, form: Submission):
+    """The rules of ``check_submission`` but "not signed already"."""
     article, doc = signable(slug)
     version = article.current_version
     if not doc.applies_to(user):
@@ -81,8 +90,22 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
         raise Invalid("understood", "Tick the box to confirm you have read and understood "
                                     "this standard.")
     check_name(user, form.typed_name)
-    check_password(user, form.password, scope="signoff")
-    already = f"You have already signed version {version.number} of this standard."
+    return article, version, answers
+
+
+def _already(number: int) -> str:
+    return f"You have already signed version {number} of this standard."
+
+
+def sign(slug: str, user, form: Submission, *, address: str | None,
+         user_agent: str | None, proof: reauth.Proof | None = None) -> SignOff:
+    """Record ``user``'s signature on the current version of ``slug`` (flushed; the caller
+    commits), re-authenticated by the password in ``form`` or, for a single sign-on user,
+    by ``proof`` of a fresh sign-in at the provider. Every refusal raises
+    Invalid(field, message) and adds nothing."""
+    article, version, answers = _check_rules(slug, user, form)
+    evidence = confirm_identity(user, form.password, proof, scope="signoff")
+    already = _already(version.number)
     if already_signed(user, article, version.number):
         raise AlreadySigned("version_number", already)
     record = SignOff(
@@ -91,7 +114,7 @@ def sign(slug: str, user, form: Submission, *, address: str | None,
         typed_name=" ".join(form.typed_name.split())[:120], meaning=MEANING,
         signed_at=utcnow().replace(microsecond=0),
         client_address=(address or "")[:MAX_ADDRESS],
-        user_agent=(user_agent or "")[:MAX_USER_AGENT], answers=answers,
+        user_agent=(user_agent or "")[:MAX_USER_AGENT], answers=answers, reauth=evidence,
     )
     try:
         chain.append(record)
@@ -114,6 +137,20 @@ def check_name(user, typed_name: str | None) -> None:
     if normalise_name(typed_name) != normalise_name(user.display_name):
         raise Invalid("typed_name", f"Type your full name as it appears on your account "
                                     f"({user.display_name}); nothing was recorded.")
+
+
+def confirm_identity(user, password: str | None, proof: reauth.Proof | None, *,
+                     scope: str) -> str:
+    """The signer proves it is them again: a single sign-on user by ``proof`` of a fresh
+    sign-in at the provider, anyone else by their password. Returns how, to keep with the
+    record; raises Invalid or TooManyAttempts."""
+    if reauth.uses_provider(user):
+        if proof is None:
+            raise Invalid("password", f"Sign in again at {reauth.provider_name()} to confirm "
+                                      "it is you; nothing was recorded.")
+        return reauth.check(user, proof)
+    check_password(user, password, scope=scope)
+    return reauth.PASSWORD
 
 
 def check_password(user, password: str | None, *, scope: str) -> None:
