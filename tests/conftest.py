@@ -31,6 +31,9 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     """Pick the backend; on PostgreSQL check the server once (fail in CI, else skip)."""
     config.addinivalue_line("markers", "sqlite_only: checks SQLite tuning; skipped on PostgreSQL")
+    config.addinivalue_line(
+        "markers", "database_independent: exercises the search engine, its index or a tool "
+        "whatever the database; runs on SQLite only (CI time), not again on PostgreSQL")
     chosen = config.getoption("--db")
     if chosen:
         # In the environment, so CLI and gunicorn processes started by tests follow it.
@@ -56,6 +59,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"PostgreSQL run skipped: {problem}"))
         elif databases.is_postgresql() and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="SQLite-specific check"))
+        elif databases.is_postgresql() and item.get_closest_marker("database_independent"):
+            item.add_marker(pytest.mark.skip(reason="does not depend on the database; "
+                                                    "run on SQLite"))
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
+
 from kb.extensions import db
 from kb.models import SearchLog
 from tests.test_intent import CRISIS, CRISIS_HOLDOUT, EMERGENCY, EMERGENCY_HOLDOUT
+
+# The search engine and index, not SQL: run once, on SQLite.
+pytestmark = pytest.mark.database_independent
 
 BANNER = "Caller at risk? Open the crisis protocol"
 

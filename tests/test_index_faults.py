@@ -19,6 +19,9 @@ from tests.conftest import ROOT, build_app, login, write_article
 from tests.test_callscripts import write_script
 from tests.test_gunicorn import _free_port
 
+# The search engine and index, not SQL: run once, on SQLite.
+pytestmark = pytest.mark.database_independent
+
 
 def _get(url: str, token: str | None = None) -> tuple[int, dict, str]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -6,7 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+# The search engine, its index or a tool, not SQL: run once, on SQLite.
+pytestmark = pytest.mark.database_independent
 
 
 def test_load_bench_smoke():

@@ -10,6 +10,9 @@ import pytest
 from kb.search.synonyms import normalise_terms
 from tests.conftest import ROOT, SHIPPED_ARTICLES
 
+# The search engine and index, not SQL: run once, on SQLite.
+pytestmark = pytest.mark.database_independent
+
 SHARED_SET = ROOT.parent / "shared" / "eval" / "search-queries.tsv"
 LOCAL_COPY = ROOT / "tests" / "data" / "search-queries.tsv"
 OUR_SET = ROOT / "tests" / "data" / "more-queries.tsv"

@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 from kb.search.engine import DEFAULT_SYNONYMS, Document, IndexBusy, Results, SearchIndex
 from kb.search.synonyms import STOP_WORDS, Synonyms, normalise_terms, parse_synonyms
 
+# The search engine and index, not SQL: run once, on SQLite.
+pytestmark = pytest.mark.database_independent
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -14,6 +14,9 @@ from kb.search.query import parse_query
 from kb.search.synonyms import parse_synonyms
 from tests.test_search_engine import make_doc
 
+# The search engine and index, not SQL: run once, on SQLite.
+pytestmark = pytest.mark.database_independent
+
 SYNONYMS = """\
 repair, broken, not working, packed in, stopped working
 opening hours, when do you shut, what time do you close

@@ -11,6 +11,9 @@ import pytest
 from kb.search import whoosh_internals
 from kb.search.engine import Document, SearchIndex
 
+# The search engine and index, not SQL: run once, on SQLite.
+pytestmark = pytest.mark.database_independent
+
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
