@@ -31,6 +31,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     """Pick the backend; on PostgreSQL check the server once (fail in CI, else skip)."""
     config.addinivalue_line("markers", "sqlite_only: checks SQLite tuning; skipped on PostgreSQL")
+    config.addinivalue_line("markers", "postgresql_only: needs PostgreSQL (several hosts on one "
+                            "database); skipped on SQLite")
     chosen = config.getoption("--db")
     if chosen:
         # In the environment, so CLI and gunicorn processes started by tests follow it.
@@ -56,6 +58,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"PostgreSQL run skipped: {problem}"))
         elif databases.is_postgresql() and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="SQLite-specific check"))
+        elif not databases.is_postgresql() and item.get_closest_marker("postgresql_only"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (run with --db=postgresql)"))
 
 
 def pytest_terminal_summary(terminalreporter, config):
