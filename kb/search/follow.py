@@ -28,7 +28,7 @@ from kb.search.engine import IndexBusy
 
 log = logging.getLogger(__name__)
 
-FULL_CHECK_SECONDS = 30.0
+FULL_CHECK_SECONDS = 60.0
 # How long a round waits for another process's index writer lock before leaving the
 # work to it (the next round looks again); searches in this process wait meanwhile.
 LOCK_TIMEOUT = 0.2
@@ -49,7 +49,7 @@ class Follower:
         self.last_full = float("-inf")
         self.rounds = 0  # rounds that wrote to the index
         self.failures = 0  # rounds that failed
-        self._failing: str | None = None  # the last failure, so it is logged once
+        self._failing: str | None = None  # the last failure while failing, else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.pid = os.getpid()
@@ -94,9 +94,11 @@ class Follower:
             message = f"{type(error).__name__}: {error}"
             self.failures += 1
             self._recover(error)
-            if message != self._failing:
+            if self._failing is None:  # once per spell of failures, not every round
                 log.warning("Index follower could not catch up: %s (retrying every %.1f s)",
                             message, self.interval)
+            else:
+                log.debug("Index follower still failing: %s", message)
             self._failing = message
             return "failed"
 
