@@ -44,13 +44,26 @@ class Config:
     KB_SCRIPTS_DIR = _env("KB_SCRIPTS_DIR")
     KB_SYNONYMS_FILE = _env("KB_SYNONYMS_FILE")
     KB_INDEX_WRITER_TIMEOUT = float(_env("KB_INDEX_WRITER_TIMEOUT", "30"))
+    # Seconds between a gunicorn worker's looks at the database's change watermark; when
+    # it moved, the worker catches its index up in the background (kb/search/follow.py),
+    # so a publish on another host is searchable here within about this long. 0: off
+    # (the index then catches up only at a search or a save).
+    KB_INDEX_FOLLOW_SECONDS = float(_env("KB_INDEX_FOLLOW_SECONDS", "1.0"))
     KB_SEARCH_LIMIT = _env_int("KB_SEARCH_LIMIT", 10)
     KB_ORGANISATION = _env("KB_ORGANISATION", "Frontline KB")
     KB_ALLOW_DEMO_ACCOUNTS = True
 
     # Login throttling. The default store is per process; set KB_RATELIMIT_STORAGE to a
-    # shared store (e.g. redis://) when several workers must share one count.
+    # shared store (redis://HOST:6379/0, rediss:// for TLS) when several workers or hosts
+    # must share one count. In production gunicorn refuses to start if that store cannot
+    # be reached; if it goes away later, each process counts on its own until it is back
+    # (sign-in keeps working, with the limits per process).
     RATELIMIT_STORAGE_URI = _env("KB_RATELIMIT_STORAGE", "memory://")
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A store that stops answering must not hold a sign-in for long (seconds).
+    RATELIMIT_STORAGE_OPTIONS = (
+        {"socket_connect_timeout": 2.0, "socket_timeout": 2.0}
+        if RATELIMIT_STORAGE_URI.startswith(("redis", "rediss", "valkey")) else {})
     RATELIMIT_ENABLED = _env_bool("KB_RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     KB_LOGIN_RATE_LIMIT = _env("KB_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")

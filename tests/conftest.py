@@ -34,6 +34,8 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "database_independent: exercises the search engine, its index or a tool "
         "whatever the database; runs on SQLite only (CI time), not again on PostgreSQL")
+    config.addinivalue_line("markers", "postgresql_only: needs PostgreSQL (several hosts on one "
+                            "database); skipped on SQLite")
     chosen = config.getoption("--db")
     if chosen:
         # In the environment, so CLI and gunicorn processes started by tests follow it.
@@ -62,6 +64,8 @@ def pytest_collection_modifyitems(config, items):
         elif databases.is_postgresql() and item.get_closest_marker("database_independent"):
             item.add_marker(pytest.mark.skip(reason="does not depend on the database; "
                                                     "run on SQLite"))
+        elif not databases.is_postgresql() and item.get_closest_marker("postgresql_only"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (run with --db=postgresql)"))
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -69,7 +69,9 @@ def instance(tmp_path):
 def served(instance):
     """Two gunicorn workers serving the instance."""
     base, token = instance
-    env = _env(base)
+    # These tests damage the index and watch searches and health react; the background
+    # follower (kb/search/follow.py, tests/test_follow.py) would repair it within a second.
+    env = dict(_env(base), KB_INDEX_FOLLOW_SECONDS="0")
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",

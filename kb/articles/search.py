@@ -30,10 +30,13 @@ class ArticleProvider:
         return {article.slug: _fingerprint(article, sha) for article, sha in rows}
 
     def watermark(self) -> tuple:
-        """Count, newest update and newest version of the published articles."""
+        """Count, newest update, newest version and version-id sum of the published articles."""
         return tuple(db.session.execute(
             db.select(db.func.count(Article.id), db.func.max(Article.updated_at),
-                      db.func.max(Article.current_version_id))
+                      db.func.max(Article.current_version_id),
+                      # Any current version changing moves the sum, whatever order
+                      # concurrent publishes on several hosts commit in.
+                      db.func.sum(Article.current_version_id))
             .where(Article.current_version_id.is_not(None), Article.archived_at.is_(None))
         ).one())
 

@@ -198,6 +198,20 @@ def clear_login_failures(username: str) -> None:
         limiter.limiter.clear(_account_limit(), ACCOUNT_LIMIT_SCOPE, _account_key(username))
 
 
+def rate_limit_store_problem(app: Flask) -> str | None:
+    """None when the login rate-limit store answers (or is this process's own memory);
+    otherwise one line for the operator saying which store and what to do."""
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if uri.startswith("memory://") or not app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    if limiter.storage.check():
+        return None
+    parts = urlsplit(uri)
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no password
+    return (f"The login rate-limit store {shown} (KB_RATELIMIT_STORAGE) does not answer: "
+            "start it, or correct the setting, before serving.")
+
+
 def is_safe_next(target: str | None) -> bool:
     """True when ``target`` is a path on this site (no scheme, host or protocol-relative)."""
     if not target or not target.startswith("/") or target.startswith("//"):

@@ -32,10 +32,13 @@ class ScriptProvider:
         return {script.slug: _fingerprint(script, sha) for script, sha in rows}
 
     def watermark(self) -> tuple:
-        """Count, newest update and newest version of the published scripts."""
+        """Count, newest update, newest version and version-id sum of the published scripts."""
         return tuple(db.session.execute(
             db.select(db.func.count(CallScript.id), db.func.max(CallScript.updated_at),
-                      db.func.max(CallScript.current_version_id))
+                      db.func.max(CallScript.current_version_id),
+                      # Any current version changing moves the sum, whatever order
+                      # concurrent publishes on several hosts commit in.
+                      db.func.sum(CallScript.current_version_id))
             .where(CallScript.current_version_id.is_not(None), CallScript.archived_at.is_(None))
         ).one())
 

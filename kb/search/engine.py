@@ -207,10 +207,18 @@ class SearchIndex(Searching):
         assert self._searcher is not None
         return self._searcher
 
-    def _failed(self, exc: BaseException) -> bool:
+    def recover(self, exc: BaseException) -> bool:
+        """After a failed round of the background follower: reopen the index (recreating
+        it empty if it is unreadable, at most every REOPEN_INTERVAL), without logging
+        (the follower logs once). True if it reopened."""
+        with self._lock:
+            return self._failed(exc, quiet=True)
+
+    def _failed(self, exc: BaseException, quiet: bool = False) -> bool:
         """Record a failure and reopen the index; True if it reopened cleanly."""
         self._error = f"{type(exc).__name__}: {exc}"
-        log.error("Search index error: %s", self._error, exc_info=exc)
+        if not quiet:
+            log.error("Search index error: %s", self._error, exc_info=exc)
         self._close_searcher()
         self._ix = None
         try:
@@ -222,14 +230,16 @@ class SearchIndex(Searching):
 
     # ----- writing -------------------------------------------------------------
 
-    def _writer(self):
-        """A whoosh writer, waiting up to writer_timeout for another process's lock."""
+    def _writer(self, timeout: float | None = None):
+        """A whoosh writer, waiting up to ``timeout`` (default writer_timeout) for another
+        process's lock."""
         for attempt in range(2):
             if self._ix is None:
                 self.ensure()
             assert self._ix is not None
             try:
-                return self._ix.writer(timeout=self.writer_timeout, delay=0.05)
+                return self._ix.writer(timeout=self.writer_timeout if timeout is None
+                                       else timeout, delay=0.05)
             except LockError as exc:
                 raise IndexBusy(BUSY_MESSAGE) from exc
             except Exception:
@@ -352,10 +362,13 @@ class SearchIndex(Searching):
                 self._marks = (self._serial, _watermark(searcher.reader()))
             return dict(self._marks[1])
 
-    def catch_up(self, current: dict[str, str], load: Callable[[str], Document]) -> dict:
+    def catch_up(self, current: dict[str, str], load: Callable[[str], Document],
+                 lock_timeout: float | None = None) -> dict:
         """Index what changed in the database and drop what it no longer has; returns counts."""
         # {"added", "updated", "removed"}, plus "failed": slugs whose ``load`` raised
         # (skipped, so one bad article cannot block the rest; retried next time).
+        # ``lock_timeout``: how long to wait for another process's writer lock (default
+        # writer_timeout) before IndexBusy; the background follower waits only briefly.
         indexed = self.indexed()
         plan = _diff(indexed, current)
         failed: list[str] = []
@@ -374,20 +387,27 @@ class SearchIndex(Searching):
             count = self.rebuild((doc for _, doc in loaded(plan["added"])), len(plan["added"]))
             done: dict = {"added": count, "updated": 0, "removed": 0}
         else:
-            done = self._apply(current, loaded) if any(plan.values()) else _counts()
+            done = (self._apply(current, loaded, lock_timeout) if any(plan.values())
+                    else _counts())
         self._needs_refill = False
         if failed:
             done["failed"] = failed
         return done
 
-    def _apply(self, current: dict[str, str], loaded: Callable) -> dict:
+    def _apply(self, current: dict[str, str], loaded: Callable,
+               lock_timeout: float | None = None) -> dict:
         """Write a catch-up's changes, committing in batches."""
         done = _counts()
         with self._lock:
-            writer = self._writer()
+            writer = self._writer(lock_timeout)
             try:
                 # Re-diff under the lock: another worker may have done part of it already.
                 plan = _diff(_watermark(writer.reader()), current)
+                if not any(plan.values()):
+                    # All done elsewhere: an empty commit would only make every other
+                    # worker on this host reopen its searcher.
+                    writer.cancel()
+                    return done
                 pending = 0
                 for key in ("added", "updated"):
                     for _slug, doc in loaded(plan[key]):
@@ -398,7 +418,7 @@ class SearchIndex(Searching):
                             # Commit in batches so editors' saves are not locked out for long.
                             writer.commit()
                             writer, pending = None, 0
-                            writer = self._writer()
+                            writer = self._writer(lock_timeout)
                 for slug in plan["removed"]:
                     writer.delete_by_term("slug", slug)
                     done["removed"] += 1

@@ -118,6 +118,28 @@ def _db_watermark() -> tuple:
                  for kind, provider in providers.registered().items())
 
 
+def database_watermark() -> tuple:
+    """The database's change watermark (a few aggregates), for the background follower."""
+    return _db_watermark()
+
+
+def follow_database(lock_timeout: float) -> dict:
+    """The background catch-up (kb/search/follow.py): index what other hosts and processes
+    wrote to the database since this index last saw it.
+
+    Unlike catch_up() it keeps the open index (reopened only if another process rebuilt
+    or repaired it), and waits at most ``lock_timeout`` for another process's writer lock:
+    on IndexBusy another worker on this host is writing, and the next round looks again.
+    Searches in this process then skip their own comparison for CHECK_INTERVAL.
+    """
+    index = get_index()
+    result = index.catch_up(current_fingerprints(), _load_document, lock_timeout=lock_timeout)
+    state = current_app.extensions
+    state["kb_search_ready"] = True
+    state["kb_search_checked"] = time.monotonic()
+    return result
+
+
 def expected_fingerprints() -> dict[str, str]:
     """current_fingerprints(), reloaded only when the database's watermark moved."""
     cache = current_app.extensions.setdefault("kb_search_expected", {})
