@@ -48,9 +48,11 @@ run: setup
 	@echo ""
 	KB_BASE_URL="$${KB_BASE_URL:-http://$(URL_HOST):$(PORT)}" $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-# The whole suite runs on SQLite, then all of it again on PostgreSQL ($$KB_TEST_DATABASE_URL;
-# skipped with the reason when it is not set, a failure in CI). Each run is spread over
-# TEST_WORKERS processes (pytest-xdist; `auto` is one per CPU, 0 runs in this process):
+# The whole suite runs on SQLite, then again on PostgreSQL ($$KB_TEST_DATABASE_URL; skipped
+# with the reason when it is not set, a failure in CI) without what does not depend on the
+# database: the browser tests (the view tests check their pages on PostgreSQL) and the
+# tests marked database_independent (the search engine, its index, tools). Each run is
+# spread over TEST_WORKERS processes (pytest-xdist; `auto` is one per CPU, 0 runs in this process):
 # every worker has its own temporary folders, its own template databases (named after its
 # process id on PostgreSQL), its own browser and live server, and tests take free ports.
 TEST_WORKERS ?= auto
@@ -58,7 +60,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check kb tests bench config.py wsgi.py gunicorn.conf.py
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --db=postgresql
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --db=postgresql -m "not browser"
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/search.py
