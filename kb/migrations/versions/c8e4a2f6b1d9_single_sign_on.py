@@ -31,11 +31,10 @@ def upgrade():
 
 
 def downgrade():
-    # Dropping a column of an evidence table: PostgreSQL only (SQLite would need a rebuild,
-    # which drops the triggers); a downgrade there keeps the columns.
-    if op.get_bind().dialect.name == 'postgresql':
-        op.drop_column('countersignatures', 'reauth')
-        op.drop_column('signoffs', 'reauth')
+    # A plain DROP COLUMN (SQLite 3.35 and later have it): a batch rebuild of an evidence
+    # table would drop its append-only triggers.
+    op.drop_column('countersignatures', 'reauth')
+    op.drop_column('signoffs', 'reauth')
     op.drop_index('uq_users_oidc_issuer_subject', table_name='users')
     if op.get_bind().dialect.name == 'postgresql':
         op.drop_column('users', 'oidc_subject')
