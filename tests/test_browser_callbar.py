@@ -301,3 +301,45 @@ def test_no_serious_accessibility_violations_with_the_menus_open(axe_page, live)
     axe_page.locator(".user-menu summary").click()
     account = serious_violations(axe_page)
     assert not manage and not account, manage + account
+
+
+# --- a shared desk: the call belongs to whoever is signed in ---------------------------
+
+
+def test_signing_out_ends_the_call_so_the_next_person_sees_no_hold(page, live):
+    expect = _expect()
+    sign_in(page, live, "agent")
+    _start_hold(page, live, interval=60)
+    other, other_errors = _tab(page.context, f"{live}{ARTICLE}")
+    expect(other.locator("[data-callbar-state]")).to_have_text("On hold")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    assert page.evaluate("window.localStorage.getItem('kb.call')") is None
+    # The agent's other tab lets go of the hold at once (it is signed out too).
+    expect(other).not_to_have_title(re.compile("on hold"))
+
+    # The next person at the desk signs in: no hold, no bar, an ordinary title.
+    sign_in(page, live, "newstarter")
+    page.goto(f"{live}{ARTICLE}")
+    expect(page.locator("[data-callbar-panel]")).to_be_hidden()
+    expect(page).not_to_have_title(re.compile("on hold"))
+    page.goto(f"{live}/tools/hold")
+    expect(page.locator("#hold-state")).to_have_text("Not on hold")
+    expect(page.locator("#hold-count")).to_have_text("0")
+    assert not other_errors, other_errors
+
+
+def test_a_call_left_behind_without_signing_out_is_not_shown_to_someone_else(page, live):
+    expect = _expect()
+    sign_in(page, live, "agent")
+    _start_hold(page, live, interval=60)
+    page.context.clear_cookies()  # the session ends some other way (expiry, another tab)
+
+    sign_in(page, live, "manager")
+    page.goto(f"{live}{ARTICLE}")
+    expect(page.locator("[data-callbar-panel]")).to_be_hidden()
+    expect(page).not_to_have_title(re.compile("on hold"))
+    page.keyboard.press("n")  # nothing of the agent's call to reset
+    page.goto(f"{live}/tools/hold")
+    expect(page.locator("#hold-state")).to_have_text("Not on hold")
