@@ -9,12 +9,14 @@ a page template that no page rendered, so a new page cannot be forgotten.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import template_rendered
 
 from kb.extensions import db
 from tests.browser import LiveServer, sign_in, watch_errors
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.test_role_matrix import EXPECTED, LEVELS, _url
 from tests.test_role_matrix import matrix_app as matrix_app  # the fixture, shared
 
@@ -208,3 +210,71 @@ def test_every_page_fits_800px_and_200_percent_zoom_and_passes_axe(site, browser
     assert not overflow, f"Pages that scroll sideways, as {role}:\n" + "\n".join(overflow)
     assert not axe, f"axe (serious and critical), as {role}:\n" + "\n".join(axe)
     assert not broken, f"As {role}:\n" + "\n".join(broken)
+
+
+# --- one error summary on every form (kb/templates/_error_summary.html) -----------------
+
+SUMMARY = re.compile(r'<div class="error-summary" role="alert" aria-labelledby="([^"]+)"'
+                     r' tabindex="-1" data-error-summary>(.*?)</div>', re.S)
+
+
+def _summary(html: str) -> tuple[str, list[str]]:
+    """The summary's heading and the ids its links point to (each must be on the page)."""
+    found = SUMMARY.search(html)
+    assert found, "no error summary"
+    title_id, body = found.groups()
+    assert f'id="{title_id}"' in body
+    targets = re.findall(r'<a href="#([^"]+)"', body)
+    for target in targets:
+        assert f'id="{target}"' in html, f"the summary links to #{target}, not on the page"
+    return re.sub(r"<[^>]+>", "", body).strip(), targets
+
+
+def test_refused_forms_share_one_error_summary_linked_to_their_fields(site):
+    app, _live = site
+    samples = app.config["MATRIX"]["samples"]
+    anonymous = app.test_client()
+    page = anonymous.get("/login")
+    refused = anonymous.post("/login", data={"csrf_token": csrf_token(page), "username": "",
+                                             "password": ""})
+    text, targets = _summary(refused.get_data(as_text=True))
+    assert text.startswith("You are not signed in") and "username" in targets
+
+    manager = app.test_client()
+    login(manager, "manager")
+    page = manager.get("/tools/due-date/standards/new")
+    refused = manager.post("/tools/due-date/standards/new", data={
+        "csrf_token": csrf_token(page), "label": "", "channel": ""})
+    text, targets = _summary(refused.get_data(as_text=True))
+    assert text.startswith("Nothing was saved") and {"label", "channel"} <= set(targets)
+
+    draft = samples["draft_id"]  # the demo manager's: another manager sends it back
+    admin = app.test_client()
+    login(admin, "admin")
+    page = admin.get(f"/publishing/approvals/{draft}")
+    refused = admin.post(f"/publishing/approvals/{draft}/send-back", data={
+        "csrf_token": csrf_token(page), "comment": ""})
+    text, targets = _summary(refused.get_data(as_text=True))
+    assert text.startswith("Not sent back") and targets == ["comment"]
+
+    user_id = samples["user_id"]
+    page = manager.get(f"/users/{user_id}")
+    refused = manager.post(f"/users/{user_id}/email", data={
+        "csrf_token": csrf_token(page), "email": "not an address"})
+    text, targets = _summary(refused.get_data(as_text=True))
+    assert targets == ["email"]
+
+
+def test_the_error_summary_is_focused_when_the_page_loads(site, browser):
+    _app, live = site
+    expect = pytest.importorskip("playwright.sync_api").expect
+    context = browser.new_context(viewport=SIZES["800 px"])
+    page = context.new_page()
+    page.goto(f"{live}/login")
+    page.get_by_role("button", name="Sign in").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Username")
+    summary.get_by_role("link").first.click()
+    expect(page.get_by_label("Username")).to_be_focused()
+    context.close()
