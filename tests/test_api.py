@@ -37,7 +37,7 @@ def test_search_bad_limit_is_400_json(agent_client, limit):
 def test_article_contract(agent_client):
     data = agent_client.get("/api/articles/hold-etiquette").get_json()
     assert set(data) == {"slug", "title", "version", "sha256", "markdown", "html", "summary",
-                         "category", "tags", "updated_at", "requires_signoff"}
+                         "category", "tags", "updated_at", "content_date", "requires_signoff"}
     assert data["version"] == 1 and len(data["sha256"]) == 64
     assert data["requires_signoff"] is True
     assert "<h2" in data["html"]

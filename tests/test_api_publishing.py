@@ -12,7 +12,7 @@ NEW = {"slug": "bins", "title": "Bin collections", "category": "Waste", "tags": 
        "summary": "Bins go out on Tuesday.", "markdown": "Put the bins out by 7am.",
        "change_summary": "New article", "material": True}
 GET_KEYS = {"slug", "title", "version", "sha256", "markdown", "html", "summary", "category",
-            "tags", "updated_at", "requires_signoff"}
+            "tags", "updated_at", "content_date", "requires_signoff"}
 
 
 @pytest.fixture

@@ -168,9 +168,12 @@ def test_the_header_stays_on_screen_and_clear_of_what_it_scrolls_to(page, live):
     assert focused["y"] >= header.bounding_box()["height"]
 
 
+# Rows of the header: its parts, and each link of the nav (which wraps inside itself).
 ROWS_JS = """() => {
-  const items = [...document.querySelectorAll('.site-header__inner > *')]
-    .map(e => e.getBoundingClientRect()).filter(r => r.height > 0).sort((a, b) => a.top - b.top);
+  const parts = [...document.querySelectorAll(
+    '.site-header__inner > :not(.site-nav), .site-nav > *')];
+  const items = parts.map(e => e.getBoundingClientRect()).filter(r => r.height > 0)
+    .sort((a, b) => a.top - b.top);
   let rows = 0, bottom = -1;
   for (const r of items) {
     if (r.top >= bottom) { rows += 1; }
@@ -185,7 +188,7 @@ def test_header_is_two_rows_at_800px_and_nothing_scrolls_sideways(browser, live,
     context = browser.new_context(viewport={"width": 800, "height": 720})
     page = context.new_page()
     sign_in(page, live, user)
-    for path in (ARTICLE, "/tools/hold", "/tools/due-date", "/callscripts/"):
+    for path in (ARTICLE, "/tools/hold", "/tools/due-date", "/scripts/", "/publishing/"):
         page.goto(f"{live}{path}")
         assert page.evaluate(ROWS_JS) <= 2, path
         assert page.evaluate("document.documentElement.scrollWidth") <= 800, path
@@ -224,3 +227,119 @@ def test_no_serious_accessibility_violations_with_the_bar_running(axe_page, live
     expect(axe_page.locator("[data-callbar-prompt]")).to_be_visible(timeout=8000)
     due = serious_violations(axe_page)
     assert not running and not due, running + due
+
+
+# --- the header's menus: Manage (managers) and the signed-in person's own pages ---------
+
+
+def test_the_manage_menu_opens_by_keyboard_and_closes_on_escape_or_a_click_elsewhere(page, live):
+    expect = _expect()
+    sign_in(page, live, "manager")
+    page.goto(f"{live}{ARTICLE}")
+    menu = page.locator(".site-nav [data-nav-menu]")
+    summary = menu.locator("summary")
+    publishing = menu.get_by_role("link", name="Publishing")
+    expect(publishing).to_be_hidden()
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(publishing).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(menu.get_by_role("link", name="All management pages")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(publishing).to_be_hidden()
+    expect(summary).to_be_focused()
+    page.keyboard.press("Space")
+    expect(publishing).to_be_visible()
+    page.locator("h1").click()
+    expect(publishing).to_be_hidden()
+
+    # Open, it fits the window, at 800 px and at 200% zoom, and its links lead somewhere.
+    for width, height in ((800, 720), (640, 360)):
+        page.set_viewport_size({"width": width, "height": height})
+        summary.click()
+        expect(menu.get_by_role("link", name="All management pages")).to_be_in_viewport()
+        last = menu.get_by_role("link", name="Users and teams")
+        last.focus()  # a short window scrolls the list
+        expect(last).to_be_in_viewport()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.keyboard.press("Escape")
+    summary.click()
+    publishing.click()
+    expect(page).to_have_url(f"{live}/publishing/")
+
+
+def test_an_agent_has_no_manage_menu_and_finds_their_own_pages_under_their_name(page, live):
+    expect = _expect()
+    sign_in(page, live, "agent")
+    page.goto(f"{live}{ARTICLE}")
+    expect(page.locator(".site-nav [data-nav-menu]")).to_have_count(0)
+    expect(page.locator(".site-nav")).not_to_contain_text("Publishing")
+    page.locator(".user-menu summary").click()
+    page.locator(".user-menu").get_by_role("link", name="My sign-offs").click()
+    expect(page).to_have_url(f"{live}/signoffs/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()  # never in a menu
+
+
+def test_the_menus_work_without_javascript(browser, live):
+    expect = _expect()
+    context = browser.new_context(viewport={"width": 800, "height": 720},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, live, "manager")
+    page.goto(f"{live}{ARTICLE}")
+    page.locator(".site-nav summary").click()
+    page.get_by_role("link", name="Users and teams").click()
+    expect(page).to_have_url(f"{live}/users/")
+    context.close()
+
+
+def test_no_serious_accessibility_violations_with_the_menus_open(axe_page, live):
+    sign_in(axe_page, live, "manager")
+    axe_page.goto(f"{live}{ARTICLE}")
+    axe_page.locator(".site-nav summary").click()
+    manage = serious_violations(axe_page)
+    axe_page.locator(".user-menu summary").click()
+    account = serious_violations(axe_page)
+    assert not manage and not account, manage + account
+
+
+# --- a shared desk: the call belongs to whoever is signed in ---------------------------
+
+
+def test_signing_out_ends_the_call_so_the_next_person_sees_no_hold(page, live):
+    expect = _expect()
+    sign_in(page, live, "agent")
+    _start_hold(page, live, interval=60)
+    other, other_errors = _tab(page.context, f"{live}{ARTICLE}")
+    expect(other.locator("[data-callbar-state]")).to_have_text("On hold")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    assert page.evaluate("window.localStorage.getItem('kb.call')") is None
+    # The agent's other tab lets go of the hold at once (it is signed out too).
+    expect(other).not_to_have_title(re.compile("on hold"))
+
+    # The next person at the desk signs in: no hold, no bar, an ordinary title.
+    sign_in(page, live, "newstarter")
+    page.goto(f"{live}{ARTICLE}")
+    expect(page.locator("[data-callbar-panel]")).to_be_hidden()
+    expect(page).not_to_have_title(re.compile("on hold"))
+    page.goto(f"{live}/tools/hold")
+    expect(page.locator("#hold-state")).to_have_text("Not on hold")
+    expect(page.locator("#hold-count")).to_have_text("0")
+    assert not other_errors, other_errors
+
+
+def test_a_call_left_behind_without_signing_out_is_not_shown_to_someone_else(page, live):
+    expect = _expect()
+    sign_in(page, live, "agent")
+    _start_hold(page, live, interval=60)
+    page.context.clear_cookies()  # the session ends some other way (expiry, another tab)
+
+    sign_in(page, live, "manager")
+    page.goto(f"{live}{ARTICLE}")
+    expect(page.locator("[data-callbar-panel]")).to_be_hidden()
+    expect(page).not_to_have_title(re.compile("on hold"))
+    page.keyboard.press("n")  # nothing of the agent's call to reset
+    page.goto(f"{live}/tools/hold")
+    expect(page.locator("#hold-state")).to_have_text("Not on hold")

@@ -6,7 +6,7 @@ updated": parsed, stored, shown, ordered, exported, and refused when wrong."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -329,6 +329,35 @@ def test_changing_an_articles_details_does_not_move_it_up_recently_updated(
     client = app.test_client()
     login(client, "agent")
     assert _titles(_recent(client)) == ["Newer news", "Old news"]
+
+
+def test_the_article_page_and_the_api_give_when_the_content_changed(app, make_article, runner):
+    """Not when it was imported: an import months after the content's date, and a later
+    change of the details only, leave "Last updated" and content_date alone."""
+    from kb.core.clock import local_today
+
+    make_article("old-news", title="Old news", updated="2024-01-05")
+    make_article("undated", title="Undated")
+    assert _import(runner)[0] == 0
+    make_article("old-news", title="Old news", updated="2024-01-05", owner="Someone else")
+    assert _import(runner)[0] == 0  # the record changes today; the content does not
+
+    client = app.test_client()
+    login(client, "agent")
+    page = client.get("/articles/old-news").get_data(as_text=True)
+    assert ('<dt>Last updated</dt><dd><time datetime="2024-01-05">5 January 2024</time>'
+            in page)
+    data = client.get("/api/articles/old-news").get_json()
+    assert data["content_date"] == "2024-01-05"
+    # updated_at is the record's: changed by today's imports (UTC).
+    assert data["updated_at"][:10] == datetime.now(UTC).date().isoformat()
+    assert data["updated_at"].endswith("Z")
+    # Without an "updated:" date, the day its version was published.
+    with app.app_context():
+        today = local_today()
+    undated = client.get("/articles/undated").get_data(as_text=True)
+    assert f'<dt>Last updated</dt><dd><time datetime="{today.isoformat()}">' in undated
+    assert client.get("/api/articles/undated").get_json()["content_date"] == today.isoformat()
 
 
 def test_a_version_made_in_the_editor_is_dated_the_day_it_was_made(app, make_article, runner):

@@ -8,6 +8,7 @@ from textwrap import dedent
 
 import pytest
 
+from kb.callscripts.format import parse_script_text
 from kb.extensions import db
 from kb.models import Article, AuditLog, Draft
 from tests.conftest import ROOT, build_app, csrf_token, login
@@ -403,3 +404,60 @@ def test_an_old_script_version_is_restored_through_the_editor(site, runner, make
     again = manager.get("/publishing/scripts/lost-fob/edit?from_version=3").get_data(
         as_text=True)
     assert "There is no earlier version with that number" in again
+
+
+LATE_FIELD = dedent("""\
+    ---
+    title: Booking
+    start: a
+    ---
+
+    ## A {#a}
+
+    > Booked for [appointment]. It is [speed].
+
+    - [Book](#b)
+
+    ## B {#b .end}
+
+    > Thank you.
+
+    Capture: appointment
+    Set: speed = quick
+    """)
+
+
+def test_script_editor_shows_the_imports_warnings_and_still_publishes(site):
+    """A placeholder that no route to its step fills (a field asked for later, a "Set:" value
+    given later) is shown as a warning, in the page and in the live preview; it is no
+    problem: the script saves and publishes."""
+    manager = signed_in(site, "manager")
+    page = manager.get("/publishing/scripts/new")
+    token = csrf_token(page)
+    form = {"slug": "booking", "markdown": LATE_FIELD, "base_version": "0",
+            "change_summary": "New", "csrf_token": token}
+    shown = manager.post("/publishing/scripts/new", data=dict(form, action="preview"))
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert "2 warnings: the script can be published" in html
+    assert "placeholder [appointment] names &#39;appointment&#39;, which no route" in html
+    assert "placeholder [speed] names &#39;speed&#39;" in html
+    assert 'data-goto-line="6"' in html and 'class="problems"' not in html
+
+    live = manager.post("/publishing/preview", data={
+        "markdown": LATE_FIELD, "kind": "script", "csrf_token": token})
+    assert "2 warnings" in live.get_data(as_text=True)
+    fixed = LATE_FIELD.replace("Capture: appointment\nSet: speed = quick\n", "").replace(
+        "- [Book](#b)", "Capture: appointment\nSet: speed = quick\n\n- [Book](#b)")
+    assert parse_script_text(fixed, "booking.md").warnings == []  # valid, and nothing to say
+    live = manager.post("/publishing/preview", data={
+        "markdown": fixed, "kind": "script", "csrf_token": token})
+    assert "warning" not in live.get_data(as_text=True)
+    article = manager.post("/publishing/preview", data={
+        "markdown": "Booked for [appointment].", "kind": "article", "csrf_token": token})
+    assert "warning" not in article.get_data(as_text=True)  # an article has no placeholders
+
+    published = manager.post("/publishing/scripts/new", data=dict(form, action="publish"))
+    assert published.status_code == 302 and published.headers["Location"] == "/scripts/booking/"
+    again = manager.get("/publishing/scripts/booking/edit").get_data(as_text=True)
+    assert "2 warnings" in again  # the editor says so whenever it opens the script

@@ -65,3 +65,25 @@ def test_the_admin_page_names_the_calculator_the_same_way(shipped_app):
     login(client, "admin")
     text = _text(client.get("/admin/").get_data(as_text=True))
     assert "behind the due date calculator" in text
+
+
+@pytest.mark.parametrize("who", ["agent", "manager"])
+def test_the_header_calls_each_tool_and_the_crisis_protocol_by_its_name(shipped_app, who):
+    client = shipped_app.test_client()
+    login(client, who)
+    page = client.get("/articles/").get_data(as_text=True)
+    header = page[page.index("<header"):page.index("</header>")]
+    links = {href: _text(text) for href, text in LINK.findall(header)}
+    for href, name in NAMES.items():
+        assert links[href] == name, (href, links[href])
+    crisis = re.search(r'<a class="crisis-link" href="/crisis/"[^>]*>(.*?)</a>', header, re.S)
+    assert _text(crisis.group(1)).startswith("Crisis protocol")
+
+
+def test_the_crisis_protocol_goes_by_its_name_signed_out_too(shipped_app):
+    client = shipped_app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    link = re.search(r'<a class="crisis-link" href="/crisis/"[^>]*>(.*?)</a>', login_page, re.S)
+    assert _text(link.group(1)).startswith("Crisis protocol")
+    protocol = client.get("/crisis/").get_data(as_text=True)
+    assert "<title>Crisis protocol: suicide or self-harm · " in protocol

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.articles.services import render_version
+from kb.articles.services import content_date, render_version
 
 
 def article_json(item) -> dict:
@@ -18,6 +18,10 @@ def article_json(item) -> dict:
         "summary": item.summary,
         "category": item.category,
         "tags": list(item.tags),
+        # When the record last changed (an import, a new version, its details edited), UTC.
         "updated_at": item.updated_at.isoformat() + "Z",
+        # When the content last changed, as the page shows it: the 'updated:' date of the
+        # current version's file, else the local day that version was published.
+        "content_date": content_date(version).isoformat(),
         "requires_signoff": item.requires_signoff,
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kb.callscripts.fill import unfillable_placeholders
 from kb.callscripts.format import RESERVED_SLUGS, ScriptInvalid, parse_script_text
 from kb.callscripts.services import article_versions
 from kb.content.loader import (
@@ -224,6 +225,18 @@ def check_script(source: str, slug: str):
         errors = [error]
     raise ScriptProblems([Problem(e.message, e.line, getattr(e, "step", None))
                           for e in errors])
+
+
+def script_warnings(source: str, slug: str) -> list[Problem]:
+    """What the import warns about in a call script that passes its checks: placeholders
+    that no route to their step fills from a capture field or a "Set:" line. They never stop
+    a publish; a script with problems has none (its problems are listed instead)."""
+    try:
+        parsed = check_script(source, slug)
+    except ScriptProblems:
+        return []
+    return [Problem(message, line, step)
+            for message, line, step in unfillable_placeholders(parsed)]
 
 
 def script_category(source: str) -> str:

@@ -289,9 +289,12 @@ def _render_editor(kind: str, form, document, draft, *, preview=None, problems=N
                                                 form.markdown.data or "")
     if preview is None:  # the page opens with the preview beside the text
         preview = render_markdown(validation.preview_body(kind, form.markdown.data or ""))
+    warnings = [] if kind != "script" or problems else validation.script_warnings(
+        form.markdown.data or "", form.slug.data or "script")
     return render_template(
         "publishing/editor.html", kind=kind, noun=validation.NOUNS[kind], form=form,
         document=document, draft=draft, preview=preview, problems=problems or [],
+        warnings=warnings,
         needs_approval=needs_approval, choices=services.article_choices(),
         action_form=ActionForm(), refused=status == 400 and not problems,
     ), status
@@ -319,7 +322,8 @@ def preview():
         abort(400)
     kind = request.form.get("kind", "article")
     rendered = render_markdown(validation.preview_body(kind, text))
-    return render_template("publishing/_preview.html", preview=rendered)
+    warnings = validation.script_warnings(text, "script") if kind == "script" else []
+    return render_template("publishing/_preview.html", preview=rendered, warnings=warnings)
 
 
 # ----- drafts --------------------------------------------------------------------------

@@ -7,6 +7,9 @@
 // never counted, so tabs agree with each other and a reload keeps a hold going.
 // Keys S, C and N work on every page, except while typing in a box or when the page has
 // already used the key (the call script player's C copies its summary).
+// The call belongs to the person signed in (a shared desk): the store names them, a page
+// for anyone else (or nobody) reads it as no call, and signing out deletes it, so the next
+// person never sees a hold that was running when the last one left.
 (function () {
   "use strict";
 
@@ -30,15 +33,18 @@
   measureHeader();
 
   // --- store ----------------------------------------------------------------------------
-  // holds: finished holds this call [{ms, checkins}]; current: the hold in progress
-  // {start, checked (last check-in, or the start), interval (ms), checkins, sounded};
-  // last: the hold just finished {ms, at}.
-  function fresh() { return { holds: [], current: null, last: null }; }
+  // user: whose call it is (the bar's data-callbar-user); holds: finished holds this call
+  // [{ms, checkins}]; current: the hold in progress {start, checked (last check-in, or the
+  // start), interval (ms), checkins, sounded}; last: the hold just finished {ms, at}.
+  var barNode = document.querySelector("[data-callbar]");
+  var owner = barNode ? barNode.getAttribute("data-callbar-user") : null;
+
+  function fresh() { return { user: owner, holds: [], current: null, last: null }; }
 
   function read() {
     try {
       var saved = JSON.parse(window.localStorage.getItem(KEY));
-      return saved && Array.isArray(saved.holds) ? saved : fresh();
+      return saved && Array.isArray(saved.holds) && owner && saved.user === owner ? saved : fresh();
     } catch (error) { return memory || fresh(); }
   }
 
@@ -46,6 +52,7 @@
   var state = read();
 
   function write(next, change) {
+    next.user = owner;
     state = next;
     memory = next;
     try { window.localStorage.setItem(KEY, JSON.stringify(next)); } catch (error) { /* private mode */ }
@@ -55,6 +62,13 @@
   function notify(change) {
     listeners.forEach(function (listener) { listener(state, change); });
   }
+
+  // Signing out ends the call in this browser (every tab hears of it through `storage`).
+  document.addEventListener("submit", function (event) {
+    if (event.target.closest && event.target.closest("[data-sign-out]")) {
+      try { window.localStorage.removeItem(KEY); } catch (error) { /* private mode */ }
+    }
+  });
 
   window.addEventListener("storage", function (event) {
     if (event.key === KEY || event.key === null) {
@@ -253,7 +267,7 @@
   };
 
   // --- the bar in the header -------------------------------------------------------------
-  var bar = document.querySelector("[data-callbar]");
+  var bar = barNode;
   if (!bar) { return; }
   defaultInterval = clampSeconds(bar.getAttribute("data-callbar-interval"));
   var q = function (name) { return bar.querySelector("[data-callbar-" + name + "]"); };

@@ -64,17 +64,18 @@
     });
   }
 
-  // A problem's "line N" link selects that line of the source.
-  document.querySelectorAll("[data-goto-line]").forEach((link) => {
-    link.addEventListener("click", (event) => {
-      event.preventDefault();
-      const line = Number(link.dataset.gotoLine);
-      const lines = area.value.split("\n");
-      const start = lines.slice(0, line - 1).reduce((sum, text) => sum + text.length + 1, 0);
-      area.focus();
-      area.setSelectionRange(start, start + (lines[line - 1] || "").length);
-      const lineHeight = area.scrollHeight / Math.max(lines.length, 1);
-      area.scrollTop = Math.max(0, (line - 3) * lineHeight);
-    });
+  // A problem's or a warning's "line N" link selects that line of the source (warnings
+  // come and go with the live preview, so the click is caught on the document).
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-goto-line]");
+    if (!link) return;
+    event.preventDefault();
+    const line = Number(link.dataset.gotoLine);
+    const lines = area.value.split("\n");
+    const start = lines.slice(0, line - 1).reduce((sum, text) => sum + text.length + 1, 0);
+    area.focus();
+    area.setSelectionRange(start, start + (lines[line - 1] || "").length);
+    const lineHeight = area.scrollHeight / Math.max(lines.length, 1);
+    area.scrollTop = Math.max(0, (line - 3) * lineHeight);
   });
 })();
