@@ -87,3 +87,19 @@ def test_the_crisis_protocol_goes_by_its_name_signed_out_too(shipped_app):
     assert _text(link.group(1)).startswith("Crisis protocol")
     protocol = client.get("/crisis/").get_data(as_text=True)
     assert "<title>Crisis protocol: suicide or self-harm · " in protocol
+
+
+@pytest.mark.parametrize(("who", "url", "trail"), [
+    ("manager", "/tools/due-date/standards", ["Due date calculator", "Response standards"]),
+    ("manager", "/tools/due-date/standards/new",
+     ["Due date calculator", "Response standards", "New"]),
+    ("manager", "/tools/due-date/sets/1",
+     ["Due date calculator", "Response standards", "Our policy"]),
+    ("agent", "/tools/phonetic/card", ["Phonetic speller", "Reference card"]),
+])
+def test_breadcrumbs_start_where_the_page_lives(shipped_app, who, url, trail):
+    client = shipped_app.test_client()
+    login(client, who)
+    page = client.get(url).get_data(as_text=True)
+    crumbs = re.search(r'<nav class="breadcrumb" aria-label="Breadcrumb">(.*?)</nav>', page, re.S)
+    assert [part.strip() for part in _text(crumbs.group(1)).split("›")][:len(trail)] == trail
