@@ -39,6 +39,10 @@ NOT_PAGES = {
     "api.standards": "JSON",
     "api.signoff_status": "JSON",
     "tools.phonetic_result": "HTML for the phonetic page to fetch as the agent types",
+    "auth.sso_login": "a redirect to the identity provider",
+    "auth.sso_callback": "the provider's return: a redirect, or the error page "
+                         "tests/test_sso.py checks",
+    "signoffs.confirm": "the return from signing in again: records, then redirects",
 }
 
 # Page states that the routes' plain addresses do not show: (who, address, what it shows).
@@ -62,6 +66,9 @@ POST_ONLY = {
     "publishing/conflict.html": "a publish that lost a race with another manager (409)",
     "feedback/send.html": "feedback sent without JavaScript, refused",
     "base.html": "every page extends it",
+    # Not a POST, but only at the end of a round trip to an identity provider, which the
+    # matrix app has none of: tests/test_sso.py checks what it says for each failure.
+    "auth/sso_error.html": "a single sign-on round trip that failed",
 }
 
 SIZES = {"800 px": {"width": 800, "height": 720},
