@@ -220,11 +220,29 @@
     if (!n || n <= (hold.sounded || 0) || !soundOn() || !canBeep()) { return; }
     var remindedAt = dueAt(hold) + (n - 1) * hold.interval;
     if (document.visibilityState !== "visible" && now - remindedAt < 1500) { return; }
-    var s = read();
-    if (!s.current || s.current.start !== hold.start || (s.current.sounded || 0) >= n) { return; }
-    s.current.sounded = n;
-    write(s, { type: "sounded", local: true });
-    beep();
+    claim("kb-call-beep:" + hold.start + ":" + n, function () {
+      var s = read();
+      if (!s.current || s.current.start !== hold.start || (s.current.sounded || 0) >= n) {
+        return;
+      }
+      s.current.sounded = n;
+      write(s, { type: "sounded", local: true });
+      beep();
+    });
+  }
+
+  // Two tabs can read the store in the same instant, before either's write reaches the
+  // other, and both beep. A Web Lock (one per reminder, shared by the browser's tabs of
+  // this site) settles it: the tab that gets it beeps and keeps it for a while, long after
+  // its "sounded" mark has reached every tab; the others find it taken and stay quiet.
+  var CLAIM_HELD_MS = 10000;
+  function claim(name, then) {
+    if (!(navigator.locks && navigator.locks.request)) { then(); return; }
+    navigator.locks.request(name, { ifAvailable: true }, function (lock) {
+      if (!lock) { return null; }
+      then();
+      return new Promise(function (resolve) { setTimeout(resolve, CLAIM_HELD_MS); });
+    }).catch(function () { /* a lock refused is a beep another tab made */ });
   }
 
   // --- the check-in prompt, announced once per reminder in every tab -----------------------
